@@ -1,0 +1,69 @@
+/**
+ * Every timer and limit of the monitor, with Redis Sentinel 7.0's value. `SENTINEL DEBUG` can
+ * change the tunable ones at run time, exactly as in Sentinel, so they live in one object.
+ */
+export interface Timing {
+  infoPeriod: number;
+  pingPeriod: number;
+  askPeriod: number;
+  publishPeriod: number;
+  defaultDownAfter: number;
+  defaultFailoverTimeout: number;
+  tiltTrigger: number;
+  tiltPeriod: number;
+  slaveReconfTimeout: number;
+  minLinkReconnectPeriod: number;
+  electionTimeout: number;
+  scriptMaxRuntime: number;
+  scriptRetryDelay: number;
+}
+
+export const SENTINEL_PING_PERIOD = 1000;
+
+export function defaultTiming(): Timing {
+  return {
+    infoPeriod: 10_000,
+    pingPeriod: SENTINEL_PING_PERIOD,
+    askPeriod: 1000,
+    publishPeriod: 2000,
+    defaultDownAfter: 30_000,
+    defaultFailoverTimeout: 3 * 60 * 1000,
+    tiltTrigger: 2000,
+    tiltPeriod: SENTINEL_PING_PERIOD * 30,
+    slaveReconfTimeout: 10_000,
+    minLinkReconnectPeriod: 15_000,
+    electionTimeout: 10_000,
+    scriptMaxRuntime: 60_000,
+    scriptRetryDelay: 30_000,
+  };
+}
+
+/** Order and names used by `SENTINEL DEBUG` (reply and arguments). */
+export const TIMING_DEBUG_NAMES: readonly (readonly [string, keyof Timing])[] = [
+  ['INFO-PERIOD', 'infoPeriod'],
+  ['PING-PERIOD', 'pingPeriod'],
+  ['ASK-PERIOD', 'askPeriod'],
+  ['PUBLISH-PERIOD', 'publishPeriod'],
+  ['DEFAULT-DOWN-AFTER', 'defaultDownAfter'],
+  ['DEFAULT-FAILOVER-TIMEOUT', 'defaultFailoverTimeout'],
+  ['TILT-TRIGGER', 'tiltTrigger'],
+  ['TILT-PERIOD', 'tiltPeriod'],
+  ['SLAVE-RECONF-TIMEOUT', 'slaveReconfTimeout'],
+  ['MIN-LINK-RECONNECT-PERIOD', 'minLinkReconnectPeriod'],
+  ['ELECTION-TIMEOUT', 'electionTimeout'],
+  ['SCRIPT-MAX-RUNTIME', 'scriptMaxRuntime'],
+  ['SCRIPT-RETRY-DELAY', 'scriptRetryDelay'],
+];
+
+/** The timer runs at hz 10 plus random jitter (Sentinel: 10 + rand() % 10). */
+export const TIMER_BASE_HZ = 10;
+export const DEFAULT_REPLICA_PRIORITY = 100;
+export const DEFAULT_PARALLEL_SYNCS = 1;
+export const MAX_PENDING_COMMANDS = 100;
+/** Random delay added to a failover start so monitors do not all ask for votes at once. */
+export const MAX_DESYNC = 1000;
+export const HELLO_CHANNEL = '__sentinel__:hello';
+export const RUN_ID_SIZE = 40;
+export const SCRIPT_MAX_QUEUE = 256;
+export const SCRIPT_MAX_RUNNING = 16;
+export const SCRIPT_MAX_RETRY = 10;

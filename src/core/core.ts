@@ -1,0 +1,1128 @@
+/**
+ * The monitor's decision core: Redis Sentinel's semantics with no I/O and no clock.
+ *
+ * The shell calls `tick(now)` about ten times a second and reports what the network did
+ * (links up/down, replies, hello messages); the core updates its picture and queues effects
+ * (connect, send, publish events, rewrite the config) that the shell drains and performs.
+ * Everything here is deterministic given the inputs and the injected random source.
+ */
+import { defaultTiming, MAX_DESYNC, MAX_PENDING_COMMANDS, type Timing } from './constants.js';
+import { describe, type AnyInstance } from './events.js';
+import { helloTail, parseHello } from './hello.js';
+import { parseInfo } from './info.js';
+import {
+  currentMasterAddr,
+  failoverInProgress,
+  linkDisconnected,
+  newLink,
+  newMaster,
+  newPeer,
+  newReplica,
+  noDownFor,
+  replicaName,
+  type Link,
+  type MasterSpec,
+  type MasterState,
+  type PeerState,
+  type ReplicaState,
+} from './instance.js';
+import { selectReplica } from './select-replica.js';
+import { addrEqual, type Addr, type CoreReply, type Effect, type LogLevel, type ReplyTag } from './types.js';
+
+export interface CoreOptions {
+  myid: string;
+  currentEpoch: number;
+  /** The port this monitor listens on, announced in hello messages. */
+  port: number;
+  announceIp?: string | undefined;
+  announcePort?: number | undefined;
+  /** Credentials for links to peer monitors (sentinel-user/sentinel-pass, else requirepass). */
+  peerAuth?: { user?: string | undefined; pass?: string | undefined } | undefined;
+  timing?: Timing | undefined;
+}
+
+export type StartFailoverResult = 'ok' | 'inprog' | 'nogoodslave';
+
+type DataInstance = MasterState | ReplicaState;
+
+export class SentinelCore {
+  readonly masters = new Map<string, MasterState>();
+  readonly timing: Timing;
+  myid: string;
+  currentEpoch: number;
+  port: number;
+  announceIp: string | undefined;
+  announcePort: number;
+  peerAuth: { user?: string | undefined; pass?: string | undefined };
+  tilt = false;
+  tiltStartTime = 0;
+  previousTime: number;
+  simFailure = { crashAfterElection: false, crashAfterPromotion: false };
+  private out: Effect[] = [];
+  private now: number;
+
+  constructor(
+    opts: CoreOptions,
+    private readonly rand: () => number,
+    now: number,
+  ) {
+    this.myid = opts.myid;
+    this.currentEpoch = opts.currentEpoch;
+    this.port = opts.port;
+    this.announceIp = opts.announceIp;
+    this.announcePort = opts.announcePort ?? 0;
+    this.peerAuth = opts.peerAuth ?? {};
+    this.timing = opts.timing ?? defaultTiming();
+    this.now = now;
+    this.previousTime = now;
+  }
+
+  /** Effects queued since the last drain, in the order they must be performed. */
+  drain(): Effect[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  /** Add a monitored primary (config load or SENTINEL MONITOR). Returns undefined if the name exists. */
+  addMaster(spec: MasterSpec, now: number): MasterState | undefined {
+    this.now = now;
+    if (this.masters.has(spec.name)) return undefined;
+    const m = newMaster(
+      spec,
+      { downAfter: this.timing.defaultDownAfter, failoverTimeout: this.timing.defaultFailoverTimeout },
+      now,
+    );
+    this.masters.set(m.name, m);
+    for (const a of spec.knownReplicas ?? []) this.ensureReplica(m, a);
+    for (const s of spec.knownSentinels ?? []) this.addPeer(m, s.addr, s.runId);
+    return m;
+  }
+
+  removeMaster(name: string, now: number): boolean {
+    this.now = now;
+    const m = this.masters.get(name);
+    if (!m) return false;
+    this.event('warning', '-monitor', m, '');
+    this.closeInstanceLinks(m);
+    this.masters.delete(name);
+    return true;
+  }
+
+  /** The +monitor events Sentinel generates at start-up. */
+  announceMonitors(now: number): void {
+    this.now = now;
+    for (const m of this.masters.values()) this.event('warning', '+monitor', m, ` quorum ${m.quorum}`);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  tick(now: number): void {
+    this.now = now;
+    this.checkTilt();
+    let switchTo: MasterState | undefined;
+    for (const m of this.masters.values()) {
+      this.handleInstance(m, m);
+      for (const r of m.replicas.values()) this.handleInstance(r, m);
+      for (const s of m.sentinels.values()) this.handleInstance(s, m);
+      if (m.failoverState === 'update_config') switchTo = m;
+    }
+    if (switchTo) this.switchToPromoted(switchTo);
+  }
+
+  /** Sentinel's hz jitter: the shell waits this long before the next tick. */
+  nextTickDelay(): number {
+    return Math.floor(1000 / (10 + Math.floor(this.rand() * 10)));
+  }
+
+  private checkTilt(): void {
+    const delta = this.now - this.previousTime;
+    if (delta < 0 || delta > this.timing.tiltTrigger) {
+      this.tilt = true;
+      this.tiltStartTime = this.now;
+      this.event('warning', '+tilt', undefined, '#tilt mode entered');
+    }
+    this.previousTime = this.now;
+  }
+
+  private handleInstance(i: AnyInstance, master: MasterState): void {
+    this.reconnect(i, master);
+    this.sendPeriodic(i, master);
+    if (this.tilt) {
+      if (this.now - this.tiltStartTime < this.timing.tiltPeriod) return;
+      this.tilt = false;
+      this.event('warning', '-tilt', undefined, '#tilt mode exited');
+    }
+    this.checkSubjectivelyDown(i);
+    if (i.kind === 'master') {
+      this.checkObjectivelyDown(i);
+      if (this.startFailoverIfNeeded(i)) this.askOthers(i, true);
+      this.failoverStep(i);
+      this.askOthers(i, false);
+    }
+  }
+
+  // ------------------------------------------------------------------ links
+
+  private linkAuth(i: AnyInstance, master: MasterState) {
+    if (i.kind === 'sentinel') return this.peerAuth;
+    return { user: master.authUser, pass: master.authPass };
+  }
+
+  private reconnect(i: AnyInstance, master: MasterState): void {
+    const l = i.link;
+    const wantsPubsub = i.kind !== 'sentinel';
+    if (!linkDisconnected(l, wantsPubsub)) return;
+    if (i.addr.port === 0) return;
+    if (this.now - l.lastReconnTime < this.timing.pingPeriod) return;
+    l.lastReconnTime = this.now;
+    const needCc = !l.cc;
+    const needPc = wantsPubsub && !l.pc;
+    this.out.push({
+      kind: 'connect',
+      link: l.id,
+      addr: i.addr,
+      pubsub: needPc,
+      cc: needCc,
+      auth: this.linkAuth(i, master),
+      clientNamePrefix: `sentinel-${this.myid.slice(0, 8)}`,
+      renamed: i.kind === 'sentinel' ? new Map<string, string>() : master.renamedCommands,
+    });
+    if (needCc) {
+      l.cc = true;
+      l.pendingCommands = 0;
+      l.ccConnTime = this.now;
+      this.sendPing(i);
+    }
+    if (needPc) {
+      l.pc = true;
+      l.pcConnTime = this.now;
+    }
+  }
+
+  /** The shell reports a connection that failed or closed. */
+  linkDown(now: number, linkId: string, which: 'cc' | 'pc'): void {
+    this.now = now;
+    for (const l of this.linksById(linkId)) {
+      if (which === 'cc') {
+        l.cc = false;
+        l.pendingCommands = 0;
+      } else {
+        l.pc = false;
+      }
+    }
+  }
+
+  /** Any message on a pub/sub connection proves it alive. */
+  pubsubActivity(now: number, linkId: string): void {
+    this.now = now;
+    for (const l of this.linksById(linkId)) l.pcLastActivity = now;
+  }
+
+  private linksById(id: string): Link[] {
+    const found: Link[] = [];
+    for (const m of this.masters.values()) {
+      if (m.link.id === id) found.push(m.link);
+      for (const r of m.replicas.values()) if (r.link.id === id) found.push(r.link);
+      for (const s of m.sentinels.values()) if (s.link.id === id && !found.includes(s.link)) found.push(s.link);
+    }
+    return found;
+  }
+
+  private closeLink(l: Link, which: 'cc' | 'pc' | 'both'): void {
+    if (which !== 'pc' && l.cc) {
+      l.cc = false;
+      l.pendingCommands = 0;
+    }
+    if (which !== 'cc') l.pc = false;
+    this.out.push({ kind: 'close', link: l.id, which });
+  }
+
+  private closeInstanceLinks(m: MasterState): void {
+    this.closeLink(m.link, 'both');
+    for (const r of m.replicas.values()) this.closeLink(r.link, 'both');
+    for (const s of m.sentinels.values()) {
+      s.link.refcount--;
+      if (s.link.refcount <= 0) this.closeLink(s.link, 'both');
+    }
+  }
+
+  private send(l: Link, commands: readonly (readonly string[])[], tag: ReplyTag): boolean {
+    if (!l.cc) return false;
+    l.pendingCommands += commands.length;
+    this.out.push({ kind: 'send', link: l.id, commands, tag });
+    return true;
+  }
+
+  private cmd(master: MasterState | undefined, name: string): string {
+    return master?.renamedCommands.get(name.toLowerCase()) ?? name;
+  }
+
+  // ------------------------------------------------------------------ periodic commands
+
+  private sendPing(i: AnyInstance): boolean {
+    const master = this.masterOf(i);
+    const ok = this.send(i.link, [[this.cmd(i.kind === 'sentinel' ? undefined : master, 'PING')]], {
+      t: 'ping',
+      link: i.link.id,
+    });
+    if (ok) {
+      i.link.lastPingTime = this.now;
+      if (i.link.actPingTime === 0) i.link.actPingTime = this.now;
+    }
+    return ok;
+  }
+
+  private masterOf(i: AnyInstance): MasterState | undefined {
+    if (i.kind === 'master') return i;
+    for (const m of this.masters.values()) {
+      if (i.kind === 'replica' && m.replicas.get(i.name) === i) return m;
+      if (i.kind === 'sentinel' && m.sentinels.get(i.name) === i) return m;
+    }
+    return undefined;
+  }
+
+  private sendPeriodic(i: AnyInstance, master: MasterState): void {
+    const l = i.link;
+    if (linkDisconnected(l, i.kind !== 'sentinel')) return;
+    if (l.pendingCommands >= MAX_PENDING_COMMANDS * l.refcount) return;
+    let infoPeriod = this.timing.infoPeriod;
+    if (
+      i.kind === 'replica' &&
+      (master.oDown || failoverInProgress(master) || i.masterLinkDownTime !== 0)
+    ) {
+      infoPeriod = 1000;
+    }
+    const pingPeriod = Math.min(i.downAfterMs, this.timing.pingPeriod);
+    if (i.kind !== 'sentinel' && (i.infoRefresh === 0 || this.now - i.infoRefresh > infoPeriod)) {
+      this.send(l, [[this.cmd(master, 'INFO')]], {
+        t: 'info',
+        master: master.name,
+        ...(i.kind === 'replica' ? { replica: i.name } : {}),
+      });
+    }
+    if (this.now - l.lastPongTime > pingPeriod && this.now - l.lastPingTime > pingPeriod / 2) {
+      this.sendPing(i);
+    }
+    if (this.now - i.lastPubTime > this.timing.publishPeriod) this.sendHello(i, master);
+  }
+
+  private sendHello(i: AnyInstance, master: MasterState): void {
+    if (linkDisconnected(i.link, i.kind !== 'sentinel')) return;
+    const addr = currentMasterAddr(master);
+    const tail = helloTail({
+      runId: this.myid,
+      currentEpoch: this.currentEpoch,
+      masterName: master.name,
+      masterIp: addr.host,
+      masterPort: addr.port,
+      masterConfigEpoch: master.configEpoch,
+    });
+    const port = this.announcePort || this.port;
+    const tag: ReplyTag = {
+      t: 'publish',
+      master: master.name,
+      ...(i.kind === 'replica' ? { replica: i.name } : {}),
+      ...(i.kind === 'sentinel' ? { sentinel: i.name } : {}),
+    };
+    i.link.pendingCommands++;
+    this.out.push({
+      kind: 'hello',
+      link: i.link.id,
+      announceIp: this.announceIp,
+      port,
+      tail,
+      publishCommand: this.cmd(i.kind === 'sentinel' ? undefined : master, 'PUBLISH'),
+      tag,
+    });
+  }
+
+  /** Force a hello to every instance of this primary at the next tick. */
+  forceHelloUpdate(m: MasterState): void {
+    const back = this.timing.publishPeriod + 1;
+    const bump = (i: { lastPubTime: number }) => {
+      if (i.lastPubTime >= back) i.lastPubTime -= back;
+    };
+    bump(m);
+    for (const s of m.sentinels.values()) bump(s);
+    for (const r of m.replicas.values()) bump(r);
+  }
+
+  // ------------------------------------------------------------------ replies
+
+  /** A reply arrived for a command sent with `tag`; `batch` is how many commands it closes. */
+  reply(now: number, tag: ReplyTag, r: CoreReply, batch = 1): void {
+    this.now = now;
+    if (r.t === 'none') return;
+    switch (tag.t) {
+      case 'ping': {
+        const links = this.linksById(tag.link);
+        for (const l of links) l.pendingCommands = Math.max(0, l.pendingCommands - batch);
+        this.onPingReply(tag.link, links, r);
+        return;
+      }
+      case 'info': {
+        const m = this.masters.get(tag.master);
+        const i = tag.replica === undefined ? m : m?.replicas.get(tag.replica);
+        if (!m || !i) return;
+        i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
+        if (r.t === 'string') this.refreshInfo(i, m, r.v);
+        return;
+      }
+      case 'publish': {
+        const m = this.masters.get(tag.master);
+        if (!m) return;
+        const i =
+          tag.replica !== undefined
+            ? m.replicas.get(tag.replica)
+            : tag.sentinel !== undefined
+              ? m.sentinels.get(tag.sentinel)
+              : m;
+        if (!i) return;
+        i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
+        if (r.t !== 'error') i.lastPubTime = now;
+        return;
+      }
+      case 'is-master-down': {
+        const m = this.masters.get(tag.master);
+        const s = m?.sentinels.get(tag.sentinel);
+        if (!m || !s) return;
+        s.link.pendingCommands = Math.max(0, s.link.pendingCommands - batch);
+        this.onIsMasterDownReply(s, r);
+        return;
+      }
+      case 'discard': {
+        for (const l of this.linksById(tag.link)) l.pendingCommands = Math.max(0, l.pendingCommands - batch);
+        return;
+      }
+    }
+  }
+
+  private onPingReply(linkId: string, links: Link[], r: CoreReply): void {
+    // Status replies arrive as 'status' or, from clients that do not tell them apart, 'string'.
+    if (r.t !== 'status' && r.t !== 'error' && r.t !== 'string') {
+      for (const l of links) l.lastPongTime = this.now;
+      return;
+    }
+    const v = r.v;
+    const valid = v.startsWith('PONG') || v.startsWith('LOADING') || v.startsWith('MASTERDOWN');
+    for (const l of links) {
+      if (valid) {
+        l.lastAvailTime = this.now;
+        l.actPingTime = 0;
+      }
+      l.lastPongTime = this.now;
+    }
+    for (const m of this.masters.values()) {
+      const owners: DataInstance[] = [m, ...m.replicas.values()].filter((x) => x.link.id === linkId);
+      for (const i of owners) {
+        if (valid && i.kind === 'master' && i.masterReboot && v.startsWith('PONG')) i.masterReboot = false;
+        if (!valid && v.startsWith('BUSY') && i.sDown && !i.scriptKillSent) {
+          this.send(i.link, [[this.cmd(m, 'SCRIPT'), 'KILL']], { t: 'discard', link: i.link.id });
+          i.scriptKillSent = true;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ INFO
+
+  private ensureReplica(m: MasterState, addr: Addr): ReplicaState | undefined {
+    const name = replicaName(addr);
+    if (m.replicas.has(name)) return undefined;
+    const r = newReplica(m, addr, this.now);
+    m.replicas.set(name, r);
+    return r;
+  }
+
+  private refreshInfo(i: DataInstance, m: MasterState, text: string): void {
+    const info = parseInfo(text);
+    i.info = text;
+    if (i.kind === 'replica') i.masterLinkDownTime = 0;
+
+    if (info.runId !== undefined) {
+      if (i.runId === undefined) {
+        i.runId = info.runId;
+      } else if (i.runId !== info.runId) {
+        this.event('notice', '+reboot', i, '');
+        if (i.kind === 'master' && i.masterRebootDownAfterMs !== 0) {
+          i.masterReboot = true;
+          i.masterRebootSince = this.now;
+        }
+        i.runId = info.runId;
+      }
+    }
+
+    if (i.kind === 'master') {
+      for (const rl of info.replicas) {
+        const r = this.ensureReplica(m, { host: rl.ip, port: rl.port });
+        if (r) {
+          this.event('notice', '+slave', r, '');
+          this.flushConfig();
+        }
+      }
+    }
+
+    const role = info.role;
+    if (i.kind === 'replica') {
+      i.masterLinkDownTime = info.masterLinkDownSinceMs;
+      if (role === 'slave') {
+        if (info.masterHost !== undefined && (i.slaveMasterHost ?? '').toLowerCase() !== info.masterHost.toLowerCase()) {
+          i.slaveMasterHost = info.masterHost;
+          i.slaveConfChangeTime = this.now;
+        }
+        if (info.masterPort !== undefined && i.slaveMasterPort !== info.masterPort) {
+          i.slaveMasterPort = info.masterPort;
+          i.slaveConfChangeTime = this.now;
+        }
+        if (info.masterLinkUp !== undefined) i.slaveMasterLinkUp = info.masterLinkUp;
+        if (info.replicaPriority !== undefined) i.priority = info.replicaPriority;
+        if (info.replicaReplOffset !== undefined) i.replOffset = info.replicaReplOffset;
+        if (info.replicaAnnounced !== undefined) i.announced = info.replicaAnnounced;
+        i.masterSyncInProgress = info.masterSyncInProgress ?? false;
+      }
+      i.masterReplId = info.masterReplId;
+      i.masterReplId2 = info.masterReplId2;
+      i.secondReplOffset = info.secondReplOffset;
+      i.loading = info.loading ?? false;
+    }
+    i.infoRefresh = this.now;
+
+    // ---- acting half
+    if (role !== undefined && role !== i.roleReported) {
+      i.roleReportedTime = this.now;
+      i.roleReported = role;
+      if (role === 'slave' && i.kind === 'replica') i.slaveConfChangeTime = this.now;
+      const coherent = (i.kind === 'master' ? 'master' : 'slave') === role;
+      this.event('verbose', coherent ? '+role-change' : '-role-change', i, ` new reported role is ${role}`);
+    }
+    if (this.tilt) return;
+    if (i.kind !== 'replica') return;
+
+    if (role === 'master') {
+      if (i.promoted && failoverInProgress(m) && m.failoverState === 'wait_promotion') {
+        this.onPromotionConfirmed(m, i);
+      } else {
+        const wait = this.timing.publishPeriod * 4;
+        if (
+          !i.promoted &&
+          this.masterLooksSane(m) &&
+          noDownFor(i, 0, this.now, wait) &&
+          this.now - i.roleReportedTime > wait
+        ) {
+          if (this.sendReplicaOf(i, m, m.addr)) this.event('notice', '+convert-to-slave', i, '');
+        }
+      }
+    }
+
+    if (
+      role === 'slave' &&
+      (i.slaveMasterPort !== m.addr.port ||
+        (i.slaveMasterHost ?? '').toLowerCase() !== m.addr.host.toLowerCase())
+    ) {
+      const wait = m.failoverTimeoutMs;
+      if (
+        this.masterLooksSane(m) &&
+        noDownFor(i, 0, this.now, wait) &&
+        this.now - i.slaveConfChangeTime > wait
+      ) {
+        if (this.sendReplicaOf(i, m, m.addr)) this.event('notice', '+fix-slave-config', i, '');
+      }
+    }
+
+    if (role === 'slave' && (i.reconf === 'sent' || i.reconf === 'inprog')) {
+      const p = m.promoted;
+      if (
+        i.reconf === 'sent' &&
+        p !== undefined &&
+        i.slaveMasterHost !== undefined &&
+        i.slaveMasterHost.toLowerCase() === p.addr.host.toLowerCase() &&
+        i.slaveMasterPort === p.addr.port
+      ) {
+        i.reconf = 'inprog';
+        this.event('notice', '+slave-reconf-inprog', i, '');
+      }
+      if (i.reconf === 'inprog' && i.slaveMasterLinkUp) {
+        i.reconf = 'done';
+        this.event('notice', '+slave-reconf-done', i, '');
+      }
+    }
+  }
+
+  private masterLooksSane(m: MasterState): boolean {
+    return (
+      m.roleReported === 'master' && !m.sDown && !m.oDown && this.now - m.infoRefresh < this.timing.infoPeriod * 2
+    );
+  }
+
+  private onPromotionConfirmed(m: MasterState, r: ReplicaState): void {
+    m.configEpoch = m.failoverEpoch;
+    m.failoverState = 'reconf_slaves';
+    m.failoverStateChangeTime = this.now;
+    this.flushConfig();
+    this.event('warning', '+promoted-slave', r, '');
+    if (this.simFailure.crashAfterPromotion) this.crash('SENTINEL simulate-failure crash-after-promotion');
+    this.event('warning', '+failover-state-reconf-slaves', m, '');
+    this.clientReconfScript(m, 'leader', m.addr, r.addr);
+    this.forceHelloUpdate(m);
+  }
+
+  // ------------------------------------------------------------------ hello
+
+  /** A hello payload received on a data node's pub/sub channel or by PUBLISH to this monitor. */
+  hello(now: number, payload: string): void {
+    this.now = now;
+    if (payload.includes(this.myid)) return;
+    const h = parseHello(payload);
+    if (!h) return;
+    const m = this.masters.get(h.masterName);
+    if (!m) return;
+    const addr = { host: h.ip, port: h.port };
+    let si = [...m.sentinels.values()].find((s) => s.runId === h.runId && addrEqual(s.addr, addr));
+    if (!si) {
+      const removed = this.removePeerByRunId(m, h.runId);
+      if (removed) {
+        this.event('notice', '+sentinel-address-switch', m, ` ip ${h.ip} port ${h.port} for ${h.runId}`);
+      } else {
+        const other = [...m.sentinels.values()].find((s) => addrEqual(s.addr, addr));
+        if (other) {
+          this.event('notice', '+sentinel-invalid-addr', other, '');
+          for (const mm of this.masters.values()) this.removePeerByRunId(mm, other.runId);
+        }
+      }
+      si = this.addPeer(m, addr, h.runId);
+      if (!removed) this.event('notice', '+sentinel', si, '');
+      this.flushConfig();
+    }
+    if (h.currentEpoch > this.currentEpoch) {
+      this.currentEpoch = h.currentEpoch;
+      this.flushConfig();
+      this.event('warning', '+new-epoch', m, `${this.currentEpoch}`, true);
+    }
+    if (m.configEpoch < h.masterConfigEpoch) {
+      m.configEpoch = h.masterConfigEpoch;
+      if (h.masterPort !== m.addr.port || h.masterIp.toLowerCase() !== m.addr.host.toLowerCase()) {
+        this.event('warning', '+config-update-from', si, '');
+        this.event(
+          'warning',
+          '+switch-master',
+          m,
+          `${m.name} ${m.addr.host} ${m.addr.port} ${h.masterIp} ${h.masterPort}`,
+          true,
+        );
+        const old = m.addr;
+        this.resetMasterAndChangeAddress(m, { host: h.masterIp, port: h.masterPort });
+        this.clientReconfScript(m, 'observer', old, m.addr);
+      }
+    }
+    si.lastHelloTime = now;
+  }
+
+  private addPeer(m: MasterState, addr: Addr, runId: string): PeerState {
+    // Links to the same peer monitor are shared across primaries.
+    let link: Link | undefined;
+    for (const mm of this.masters.values()) {
+      const p = mm.sentinels.get(runId);
+      if (p && mm !== m) {
+        link = p.link;
+        break;
+      }
+    }
+    if (link) link.refcount++;
+    else link = newLink(`sentinel:${runId}`, this.now);
+    const p = newPeer(m, addr, runId, link, this.now);
+    m.sentinels.set(runId, p);
+    return p;
+  }
+
+  private removePeerByRunId(m: MasterState, runId: string): number {
+    const p = m.sentinels.get(runId);
+    if (!p) return 0;
+    m.sentinels.delete(runId);
+    p.link.refcount--;
+    if (p.link.refcount <= 0) this.closeLink(p.link, 'both');
+    return 1;
+  }
+
+  // ------------------------------------------------------------------ down detection
+
+  private checkSubjectivelyDown(i: AnyInstance): void {
+    const l = i.link;
+    let elapsed = 0;
+    if (l.actPingTime) elapsed = this.now - l.actPingTime;
+    else if (linkDisconnected(l, i.kind !== 'sentinel')) elapsed = this.now - l.lastAvailTime;
+
+    if (
+      l.cc &&
+      this.now - l.ccConnTime > this.timing.minLinkReconnectPeriod &&
+      l.actPingTime !== 0 &&
+      this.now - l.actPingTime > i.downAfterMs / 2 &&
+      this.now - l.lastPongTime > i.downAfterMs / 2
+    ) {
+      this.closeLink(l, 'cc');
+    }
+    if (
+      l.pc &&
+      this.now - l.pcConnTime > this.timing.minLinkReconnectPeriod &&
+      this.now - l.pcLastActivity > this.timing.publishPeriod * 3
+    ) {
+      this.closeLink(l, 'pc');
+    }
+
+    const roleMismatch =
+      i.kind === 'master' &&
+      i.roleReported === 'slave' &&
+      this.now - i.roleReportedTime > i.downAfterMs + this.timing.infoPeriod * 2;
+    const rebootDown =
+      i.kind === 'master' && i.masterReboot && this.now - i.masterRebootSince > i.masterRebootDownAfterMs;
+    if (elapsed > i.downAfterMs || roleMismatch || rebootDown) {
+      if (!i.sDown) {
+        this.event('warning', '+sdown', i, '');
+        i.sDownSince = this.now;
+        i.sDown = true;
+      }
+    } else if (i.sDown) {
+      this.event('warning', '-sdown', i, '');
+      i.sDown = false;
+      if (i.kind !== 'sentinel') i.scriptKillSent = false;
+    }
+  }
+
+  private checkObjectivelyDown(m: MasterState): void {
+    let quorum = 0;
+    let odown = false;
+    if (m.sDown) {
+      quorum = 1;
+      for (const s of m.sentinels.values()) if (s.masterDown) quorum++;
+      if (quorum >= m.quorum) odown = true;
+    }
+    if (odown) {
+      if (!m.oDown) {
+        this.event('warning', '+odown', m, ` #quorum ${quorum}/${m.quorum}`);
+        m.oDown = true;
+        m.oDownSince = this.now;
+      }
+    } else if (m.oDown) {
+      this.event('warning', '-odown', m, '');
+      m.oDown = false;
+    }
+  }
+
+  private askOthers(m: MasterState, forced: boolean): void {
+    for (const s of m.sentinels.values()) {
+      if (this.now - s.lastMasterDownReplyTime > this.timing.askPeriod * 5) {
+        s.masterDown = false;
+        s.leader = undefined;
+      }
+      if (!m.sDown) continue;
+      if (!s.link.cc) continue;
+      if (!forced && this.now - s.lastMasterDownReplyTime < this.timing.askPeriod) continue;
+      this.send(
+        s.link,
+        [
+          [
+            'SENTINEL',
+            'is-master-down-by-addr',
+            m.addr.host,
+            String(m.addr.port),
+            String(this.currentEpoch),
+            failoverInProgress(m) ? this.myid : '*',
+          ],
+        ],
+        { t: 'is-master-down', master: m.name, sentinel: s.name },
+      );
+    }
+  }
+
+  private onIsMasterDownReply(s: PeerState, r: CoreReply): void {
+    if (r.t !== 'array' || r.v.length !== 3) return;
+    const [down, leader, epoch] = r.v as [CoreReply, CoreReply, CoreReply];
+    if (down.t !== 'int' || leader.t !== 'string' || epoch.t !== 'int') return;
+    s.lastMasterDownReplyTime = this.now;
+    s.masterDown = down.v === 1;
+    if (leader.v !== '*') {
+      if (s.leaderEpoch !== epoch.v) this.log('warning', `${s.name} voted for ${leader.v} ${epoch.v}`);
+      s.leader = leader.v;
+      s.leaderEpoch = epoch.v;
+    }
+  }
+
+  // ------------------------------------------------------------------ votes
+
+  /** Sentinel's sentinelVoteLeader: vote once per epoch, persisting before the reply leaves. */
+  voteLeader(m: MasterState, reqEpoch: number, reqRunId: string): { leader: string | undefined; epoch: number } {
+    if (reqEpoch > this.currentEpoch) {
+      this.currentEpoch = reqEpoch;
+      this.flushConfig();
+      this.event('warning', '+new-epoch', m, `${this.currentEpoch}`, true);
+    }
+    if (m.leaderEpoch < reqEpoch && this.currentEpoch <= reqEpoch) {
+      m.leader = reqRunId;
+      m.leaderEpoch = this.currentEpoch;
+      this.flushConfig();
+      this.event('warning', '+vote-for-leader', m, `${m.leader} ${m.leaderEpoch}`, true);
+      if (m.leader.toLowerCase() !== this.myid.toLowerCase()) {
+        m.failoverStartTime = this.now + Math.floor(this.rand() * MAX_DESYNC);
+      }
+    }
+    return { leader: m.leader, epoch: m.leaderEpoch };
+  }
+
+  /** SENTINEL IS-MASTER-DOWN-BY-ADDR, answered from our own view. */
+  isMasterDownByAddr(
+    now: number,
+    host: string,
+    port: number,
+    reqEpoch: number,
+    runId: string,
+  ): { down: boolean; leader: string; epoch: number } {
+    this.now = now;
+    const m = [...this.masters.values()].find((x) => addrEqual(x.addr, { host, port }));
+    const down = !this.tilt && m !== undefined && m.sDown;
+    let leader: string | undefined;
+    let epoch = 0;
+    if (m && runId !== '*') {
+      const v = this.voteLeader(m, reqEpoch, runId);
+      leader = v.leader;
+      epoch = v.epoch;
+    }
+    return { down, leader: leader ?? '*', epoch };
+  }
+
+  private getLeader(m: MasterState, epoch: number): string | undefined {
+    const counters = new Map<string, number>();
+    const voters = m.sentinels.size + 1;
+    for (const s of m.sentinels.values()) {
+      if (s.leader !== undefined && s.leaderEpoch === this.currentEpoch) {
+        counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
+      }
+    }
+    let winner: string | undefined;
+    let maxVotes = 0;
+    for (const [id, votes] of counters) {
+      if (votes > maxVotes) {
+        maxVotes = votes;
+        winner = id;
+      }
+    }
+    const mine = this.voteLeader(m, epoch, winner ?? this.myid);
+    if (mine.leader !== undefined && mine.epoch === epoch) {
+      const votes = (counters.get(mine.leader) ?? 0) + 1;
+      counters.set(mine.leader, votes);
+      if (votes > maxVotes) {
+        maxVotes = votes;
+        winner = mine.leader;
+      }
+    }
+    const majority = Math.floor(voters / 2) + 1;
+    if (winner !== undefined && (maxVotes < majority || maxVotes < m.quorum)) winner = undefined;
+    return winner;
+  }
+
+  // ------------------------------------------------------------------ failover
+
+  private startFailover(m: MasterState): void {
+    m.failoverState = 'wait_start';
+    m.failoverEpoch = ++this.currentEpoch;
+    this.event('warning', '+new-epoch', m, `${this.currentEpoch}`, true);
+    this.event('warning', '+try-failover', m, '');
+    m.failoverStartTime = this.now + Math.floor(this.rand() * MAX_DESYNC);
+    m.failoverStateChangeTime = this.now;
+  }
+
+  private startFailoverIfNeeded(m: MasterState): boolean {
+    if (!m.oDown) return false;
+    if (failoverInProgress(m)) return false;
+    if (this.now - m.failoverStartTime < m.failoverTimeoutMs * 2) {
+      if (m.failoverDelayLogged !== m.failoverStartTime) {
+        m.failoverDelayLogged = m.failoverStartTime;
+        const at = new Date(m.failoverStartTime + m.failoverTimeoutMs * 2).toUTCString();
+        this.log('warning', `Next failover delay: I will not start a failover before ${at}`);
+      }
+      return false;
+    }
+    this.startFailover(m);
+    return true;
+  }
+
+  /** SENTINEL FAILOVER: a forced failover that needs no agreement. */
+  forceFailover(now: number, m: MasterState): StartFailoverResult {
+    this.now = now;
+    if (failoverInProgress(m)) return 'inprog';
+    if (selectReplica(m, this.timing, now) === undefined) return 'nogoodslave';
+    this.log('warning', `Executing user requested FAILOVER of '${m.name}'`);
+    this.startFailover(m);
+    m.forceFailover = true;
+    return 'ok';
+  }
+
+  private failoverStep(m: MasterState): void {
+    switch (m.failoverState) {
+      case 'none':
+      case 'update_config':
+        return;
+      case 'wait_start':
+        return this.failoverWaitStart(m);
+      case 'select_slave':
+        return this.failoverSelectSlave(m);
+      case 'send_slaveof_noone':
+        return this.failoverSendSlaveOfNoOne(m);
+      case 'wait_promotion':
+        if (this.now - m.failoverStateChangeTime > m.failoverTimeoutMs) {
+          this.event('warning', '-failover-abort-slave-timeout', m, '');
+          this.abortFailover(m);
+        }
+        return;
+      case 'reconf_slaves':
+        return this.failoverReconfNextSlave(m);
+    }
+  }
+
+  private failoverWaitStart(m: MasterState): void {
+    const leader = this.getLeader(m, m.failoverEpoch);
+    const isLeader = leader !== undefined && leader.toLowerCase() === this.myid.toLowerCase();
+    if (!isLeader && !m.forceFailover) {
+      const electionTimeout = Math.min(this.timing.electionTimeout, m.failoverTimeoutMs);
+      if (this.now - m.failoverStartTime > electionTimeout) {
+        this.event('warning', '-failover-abort-not-elected', m, '');
+        this.abortFailover(m);
+      }
+      return;
+    }
+    this.event('warning', '+elected-leader', m, '');
+    if (this.simFailure.crashAfterElection) this.crash('SENTINEL simulate-failure crash-after-election');
+    m.failoverState = 'select_slave';
+    m.failoverStateChangeTime = this.now;
+    this.event('warning', '+failover-state-select-slave', m, '');
+  }
+
+  private failoverSelectSlave(m: MasterState): void {
+    const r = selectReplica(m, this.timing, this.now);
+    if (!r) {
+      this.event('warning', '-failover-abort-no-good-slave', m, '');
+      this.abortFailover(m);
+      return;
+    }
+    this.event('warning', '+selected-slave', r, '');
+    r.promoted = true;
+    m.promoted = r;
+    m.failoverState = 'send_slaveof_noone';
+    m.failoverStateChangeTime = this.now;
+    this.event('notice', '+failover-state-send-slaveof-noone', r, '');
+  }
+
+  private failoverSendSlaveOfNoOne(m: MasterState): void {
+    const r = m.promoted;
+    if (!r) return;
+    if (linkDisconnected(r.link, true)) {
+      if (this.now - m.failoverStateChangeTime > m.failoverTimeoutMs) {
+        this.event('warning', '-failover-abort-slave-timeout', m, '');
+        this.abortFailover(m);
+      }
+      return;
+    }
+    if (!this.sendReplicaOf(r, m, undefined)) return;
+    this.event('notice', '+failover-state-wait-promotion', r, '');
+    m.failoverState = 'wait_promotion';
+    m.failoverStateChangeTime = this.now;
+  }
+
+  private failoverReconfNextSlave(m: MasterState): void {
+    const promoted = m.promoted;
+    if (!promoted) return;
+    let inProgress = 0;
+    for (const r of m.replicas.values()) if (r.reconf === 'sent' || r.reconf === 'inprog') inProgress++;
+    for (const r of m.replicas.values()) {
+      if (inProgress >= m.parallelSyncs) break;
+      if (r.promoted || r.reconf === 'done') continue;
+      if (r.reconf === 'sent' && this.now - r.reconfSentTime > this.timing.slaveReconfTimeout) {
+        this.event('notice', '-slave-reconf-sent-timeout', r, '');
+        r.reconf = 'done';
+      }
+      if (r.reconf === 'sent' || r.reconf === 'inprog' || r.reconf === 'done') continue;
+      if (linkDisconnected(r.link, true)) continue;
+      if (this.sendReplicaOf(r, m, promoted.addr)) {
+        r.reconf = 'sent';
+        r.reconfSentTime = this.now;
+        this.event('notice', '+slave-reconf-sent', r, '');
+        inProgress++;
+      }
+    }
+    this.failoverDetectEnd(m);
+  }
+
+  private failoverDetectEnd(m: MasterState): void {
+    const promoted = m.promoted;
+    if (!promoted || promoted.sDown) return;
+    let notReconfigured = 0;
+    for (const r of m.replicas.values()) {
+      if (r.promoted || r.reconf === 'done') continue;
+      if (r.sDown) continue;
+      notReconfigured++;
+    }
+    let timeout = false;
+    if (this.now - m.failoverStateChangeTime > m.failoverTimeoutMs) {
+      notReconfigured = 0;
+      timeout = true;
+      this.event('warning', '+failover-end-for-timeout', m, '');
+    }
+    if (notReconfigured === 0) {
+      this.event('warning', '+failover-end', m, '');
+      m.failoverState = 'update_config';
+      m.failoverStateChangeTime = this.now;
+    }
+    if (timeout) {
+      for (const r of m.replicas.values()) {
+        if (r.promoted || r.reconf === 'done' || r.reconf === 'sent') continue;
+        if (linkDisconnected(r.link, true)) continue;
+        if (this.sendReplicaOf(r, m, promoted.addr)) {
+          this.event('notice', '+slave-reconf-sent-be', r, '');
+          r.reconf = 'sent';
+        }
+      }
+    }
+  }
+
+  private abortFailover(m: MasterState): void {
+    m.failoverState = 'none';
+    m.forceFailover = false;
+    m.failoverStateChangeTime = this.now;
+    if (m.promoted) {
+      m.promoted.promoted = false;
+      m.promoted = undefined;
+    }
+  }
+
+  private switchToPromoted(m: MasterState): void {
+    const ref = m.promoted ?? m;
+    this.event(
+      'warning',
+      '+switch-master',
+      m,
+      `${m.name} ${m.addr.host} ${m.addr.port} ${ref.addr.host} ${ref.addr.port}`,
+      true,
+    );
+    this.resetMasterAndChangeAddress(m, ref.addr);
+  }
+
+  /**
+   * SLAVEOF in a transaction that also rewrites the node's config and disconnects its clients,
+   * so they ask a monitor where the primary is now. `to` undefined means SLAVEOF NO ONE.
+   */
+  private sendReplicaOf(i: DataInstance, m: MasterState, to: Addr | undefined): boolean {
+    const host = to ? to.host : 'NO';
+    const port = to ? String(to.port) : 'ONE';
+    return this.send(
+      i.link,
+      [
+        [this.cmd(m, 'MULTI')],
+        [this.cmd(m, 'SLAVEOF'), host, port],
+        [this.cmd(m, 'CONFIG'), 'REWRITE'],
+        [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
+        [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
+        [this.cmd(m, 'EXEC')],
+      ],
+      { t: 'discard', link: i.link.id },
+    );
+  }
+
+  // ------------------------------------------------------------------ reset
+
+  resetMaster(m: MasterState, opts: { keepSentinels: boolean; event: boolean }): void {
+    for (const r of m.replicas.values()) this.closeLink(r.link, 'both');
+    m.replicas.clear();
+    if (!opts.keepSentinels) {
+      for (const s of m.sentinels.values()) {
+        s.link.refcount--;
+        if (s.link.refcount <= 0) this.closeLink(s.link, 'both');
+      }
+      m.sentinels.clear();
+    }
+    this.closeLink(m.link, 'both');
+    m.sDown = false;
+    m.oDown = false;
+    m.masterReboot = false;
+    m.scriptKillSent = false;
+    m.forceFailover = false;
+    m.leader = undefined;
+    m.failoverState = 'none';
+    m.failoverStateChangeTime = 0;
+    m.failoverStartTime = 0;
+    m.promoted = undefined;
+    m.runId = undefined;
+    m.link.actPingTime = this.now;
+    m.link.lastPingTime = 0;
+    m.link.lastAvailTime = this.now;
+    m.link.lastPongTime = this.now;
+    m.roleReportedTime = this.now;
+    m.roleReported = 'master';
+    if (opts.event) this.event('warning', '+reset-master', m, '');
+  }
+
+  resetByPattern(now: number, matches: (name: string) => boolean): number {
+    this.now = now;
+    let n = 0;
+    for (const m of this.masters.values()) {
+      if (matches(m.name)) {
+        this.resetMaster(m, { keepSentinels: false, event: true });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private resetMasterAndChangeAddress(m: MasterState, to: Addr): void {
+    const keep: Addr[] = [];
+    for (const r of m.replicas.values()) if (!addrEqual(r.addr, to)) keep.push(r.addr);
+    if (!addrEqual(to, m.addr)) keep.push(m.addr);
+    this.resetMaster(m, { keepSentinels: true, event: false });
+    m.addr = to;
+    for (const a of keep) this.ensureReplica(m, a);
+    this.flushConfig();
+  }
+
+  // ------------------------------------------------------------------ output helpers
+
+  /**
+   * Queue an event. `plain` events carry only the message (Sentinel's formats without `%@`
+   * such as +new-epoch or +switch-master); others are prefixed with the instance description.
+   */
+  event(level: LogLevel, type: string, i: AnyInstance | undefined, rest: string, plain = false): void {
+    const message = i && !plain ? describe(i, this.masterOf(i)) + rest : rest;
+    this.out.push({ kind: 'event', level, type, message });
+    if (level === 'warning' && i) {
+      const master = this.masterOf(i);
+      if (master?.notificationScript) {
+        this.out.push({ kind: 'script', path: master.notificationScript, args: [type, message] });
+      }
+    }
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.out.push({ kind: 'log', level, message });
+  }
+
+  flushConfig(): void {
+    this.out.push({ kind: 'flush-config' });
+  }
+
+  private crash(reason: string): void {
+    this.out.push({ kind: 'crash', reason });
+  }
+
+  private clientReconfScript(m: MasterState, role: 'leader' | 'observer', from: Addr, to: Addr): void {
+    if (!m.clientReconfigScript) return;
+    this.out.push({
+      kind: 'script',
+      path: m.clientReconfigScript,
+      args: [m.name, role, 'start', from.host, String(from.port), to.host, String(to.port)],
+    });
+  }
+
+  /** Set `now` for command handlers that read state without a tick. */
+  setNow(now: number): void {
+    this.now = now;
+  }
+}

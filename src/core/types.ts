@@ -1,0 +1,87 @@
+/** Shared vocabulary of the decision core: addresses, effects out, observations in. */
+
+export interface Addr {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function addrKey(a: Addr): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+export function addrEqual(a: Addr, b: Addr): boolean {
+  return a.port === b.port && a.host.toLowerCase() === b.host.toLowerCase();
+}
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
+
+/** Identifies what a reply belongs to, so the core can route it without a request table. */
+export type ReplyTag =
+  | { readonly t: 'ping'; readonly link: string }
+  | { readonly t: 'info'; readonly master: string; readonly replica?: string }
+  | { readonly t: 'publish'; readonly master: string; readonly replica?: string; readonly sentinel?: string }
+  | { readonly t: 'is-master-down'; readonly master: string; readonly sentinel: string }
+  | { readonly t: 'discard'; readonly link: string };
+
+export interface LinkAuth {
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+}
+
+/**
+ * What the core asks the shell to do. The shell performs effects in order and reports what
+ * happens back as observations; it never decides anything itself.
+ */
+export type Effect =
+  | {
+      readonly kind: 'connect';
+      readonly link: string;
+      readonly addr: Addr;
+      /** Which connections to open: data nodes get a command and a pub/sub one, peers only cc. */
+      readonly cc: boolean;
+      readonly pubsub: boolean;
+      readonly auth: LinkAuth;
+      readonly clientNamePrefix: string;
+      readonly renamed: ReadonlyMap<string, string>;
+    }
+  | { readonly kind: 'close'; readonly link: string; readonly which: 'cc' | 'pc' | 'both' }
+  | {
+      /** PUBLISH a hello; the shell prepends `<ip>,<port>,`, using the link's local address when no announce-ip is set. */
+      readonly kind: 'hello';
+      readonly link: string;
+      readonly announceIp: string | undefined;
+      readonly port: number;
+      readonly tail: string;
+      readonly publishCommand: string;
+      readonly tag: ReplyTag;
+    }
+  | {
+      readonly kind: 'send';
+      readonly link: string;
+      /** A batch written back to back (e.g. MULTI ... EXEC); only the last reply is reported. */
+      readonly commands: readonly (readonly string[])[];
+      readonly tag: ReplyTag;
+    }
+  | {
+      readonly kind: 'event';
+      readonly level: LogLevel;
+      readonly type: string;
+      readonly message: string;
+      /** Master whose notification script should run (warning-level events only). */
+      readonly notifyMaster?: string | undefined;
+    }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly message: string }
+  | { readonly kind: 'flush-config' }
+  | { readonly kind: 'script'; readonly path: string; readonly args: readonly string[] }
+  | { readonly kind: 'crash'; readonly reason: string };
+
+/** A reply as the core sees it: what Sentinel's callbacks look at. */
+export type CoreReply =
+  | { readonly t: 'status'; readonly v: string }
+  | { readonly t: 'error'; readonly v: string }
+  | { readonly t: 'string'; readonly v: string }
+  | { readonly t: 'int'; readonly v: number }
+  | { readonly t: 'array'; readonly v: readonly CoreReply[] }
+  | { readonly t: 'nil' }
+  /** The link failed before a reply came: Sentinel's callbacks see NULL and do nothing. */
+  | { readonly t: 'none' };

@@ -1,0 +1,421 @@
+/** The SENTINEL command, subcommand by subcommand, with redis-sentinel 7.0's replies and errors. */
+import { accessSync, constants as fsc } from 'node:fs';
+import { isIP } from 'node:net';
+import { TIMING_DEBUG_NAMES, type Timing } from '../../core/constants.js';
+import { currentMasterAddr, type MasterState } from '../../core/instance.js';
+import { R, type Reply } from '../../resp/reply.js';
+import { globMatch } from '../glob.js';
+import { instanceReply, instancesReply } from '../replies.js';
+import type { Daemon } from '../daemon.js';
+import { NO_SUCH_MASTER, parseInteger, unknownSubcommand, wrongArity } from './errors.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+const HELP = [
+  'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CKQUORUM <master-name>',
+  '    Check if the current Sentinel configuration is able to reach the quorum',
+  '    needed to failover a master and the majority needed to authorize the',
+  '    failover.',
+  'CONFIG SET <param> <value>',
+  '    Set a global Sentinel configuration parameter.',
+  'CONFIG GET <param>',
+  '    Get global Sentinel configuration parameter.',
+  'DEBUG [<param> <value> ...]',
+  '    Show a list of configurable time parameters and their values (milliseconds).',
+  '    Or update current configurable parameters values (one or more).',
+  'GET-MASTER-ADDR-BY-NAME <master-name>',
+  '    Return the ip and port number of the master with that name.',
+  'FAILOVER <master-name>',
+  '    Manually failover a master node without asking for agreement from other',
+  '    Sentinels',
+  'FLUSHCONFIG',
+  '    Force Sentinel to rewrite its configuration on disk, including the current',
+  '    Sentinel state.',
+  'INFO-CACHE <master-name>',
+  '    Return last cached INFO output from masters and all its replicas.',
+  'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
+  "    Check if the master specified by ip:port is down from current Sentinel's",
+  '    point of view.',
+  'MASTER <master-name>',
+  '    Show the state and info of the specified master.',
+  'MASTERS',
+  '    Show a list of monitored masters and their state.',
+  'MONITOR <name> <ip> <port> <quorum>',
+  '    Start monitoring a new master with the specified name, ip, port and quorum.',
+  'MYID',
+  '    Return the ID of the Sentinel instance.',
+  'PENDING-SCRIPTS',
+  '    Get pending scripts information.',
+  'REMOVE <master-name>',
+  "    Remove master from Sentinel's monitor list.",
+  'REPLICAS <master-name>',
+  '    Show a list of replicas for this master and their state.',
+  'RESET <pattern>',
+  '    Reset masters for specific master name matching this pattern.',
+  'SENTINELS <master-name>',
+  '    Show a list of Sentinel instances for this master and their state.',
+  'SET <master-name> <option> <value> [<option> <value> ...]',
+  '    Set configuration parameters for certain masters.',
+  'SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]',
+  '    Simulate a Sentinel crash.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** Valkey's names for the same subcommands. */
+const ALIASES: Record<string, string> = {
+  primaries: 'masters',
+  primary: 'master',
+  'get-primary-addr-by-name': 'get-master-addr-by-name',
+  'is-primary-down-by-addr': 'is-master-down-by-addr',
+};
+
+type Sub = (ctx: CommandContext, d: Daemon) => Reply | undefined;
+
+function master(d: Daemon, name: string | undefined): MasterState | undefined {
+  return name === undefined ? undefined : d.core.masters.get(name);
+}
+
+function withMaster(ctx: CommandContext, d: Daemon, fn: (m: MasterState) => Reply | undefined): Reply | undefined {
+  const m = master(d, ctx.argv[2]);
+  if (!m) return NO_SUCH_MASTER;
+  return fn(m);
+}
+
+/** Subcommands with their exact arity (Sentinel checks argc per subcommand). */
+const SUBS: Record<string, { arity: number; run: Sub }> = {
+  masters: { arity: 2, run: (ctx, d) => instancesReply(d.core.masters.values(), ctx.now) },
+  master: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => instanceReply(m, ctx.now)) },
+  replicas: {
+    arity: 3,
+    run: (ctx, d) => withMaster(ctx, d, (m) => instancesReply(m.replicas.values(), ctx.now)),
+  },
+  slaves: {
+    arity: 3,
+    run: (ctx, d) => withMaster(ctx, d, (m) => instancesReply(m.replicas.values(), ctx.now)),
+  },
+  sentinels: {
+    arity: 3,
+    run: (ctx, d) => withMaster(ctx, d, (m) => instancesReply(m.sentinels.values(), ctx.now)),
+  },
+  myid: { arity: 2, run: (_ctx, d) => R.bulk(d.core.myid) },
+  'is-master-down-by-addr': { arity: 6, run: isMasterDownByAddr },
+  reset: {
+    arity: 3,
+    run: (ctx, d) => {
+      const pattern = ctx.argv[2] ?? '';
+      const n = d.core.resetByPattern(ctx.now, (name) => globMatch(pattern, name));
+      d.runtime.flushEffects();
+      return R.int(n);
+    },
+  },
+  'get-master-addr-by-name': {
+    arity: 3,
+    run: (ctx, d) => {
+      const m = master(d, ctx.argv[2]);
+      if (!m) return R.nullArray;
+      const a = currentMasterAddr(m);
+      return R.array([R.bulk(a.host), R.bulk(String(a.port))]);
+    },
+  },
+  failover: { arity: 3, run: failover },
+  'pending-scripts': { arity: 2, run: pendingScripts },
+  monitor: { arity: 6, run: monitor },
+  flushconfig: { arity: 2, run: (_ctx, d) => d.flushConfigReply() },
+  remove: {
+    arity: 3,
+    run: (ctx, d) =>
+      withMaster(ctx, d, (m) => {
+        d.core.removeMaster(m.name, ctx.now);
+        d.runtime.flushEffects();
+        return d.flushConfigReply();
+      }),
+  },
+  ckquorum: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => ckquorum(m)) },
+  set: { arity: -3, run: sentinelSet },
+  config: { arity: -3, run: sentinelConfig },
+  'info-cache': { arity: -2, run: infoCache },
+  'simulate-failure': { arity: -2, run: simulateFailure },
+  debug: { arity: -2, run: debug },
+};
+
+function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
+  const port = parseInteger(ctx.argv[3] ?? '');
+  const epoch = parseInteger(ctx.argv[4] ?? '');
+  if (port === undefined || epoch === undefined) return R.error('ERR value is not an integer or out of range');
+  const res = d.core.isMasterDownByAddr(ctx.now, ctx.argv[2] ?? '', port, epoch, ctx.argv[5] ?? '*');
+  // Any vote is persisted by the effects below before this reply is written.
+  d.runtime.flushEffects();
+  return R.array([R.int(res.down ? 1 : 0), R.bulk(res.leader), R.int(res.epoch)]);
+}
+
+function failover(ctx: CommandContext, d: Daemon): Reply {
+  const m = master(d, ctx.argv[2]);
+  if (!m) return NO_SUCH_MASTER;
+  const r = d.core.forceFailover(ctx.now, m);
+  d.runtime.flushEffects();
+  if (r === 'inprog') return R.error('INPROG Failover already in progress');
+  if (r === 'nogoodslave') return R.error('NOGOODSLAVE No suitable replica to promote');
+  return R.ok;
+}
+
+function pendingScripts(_ctx: CommandContext, d: Daemon): Reply {
+  const now = Date.now();
+  return R.array(
+    d.runtime.scripts.queue.map((j) => {
+      const timing = j.running
+        ? (['run-time', R.bulk(String(now - j.startTime))] as const)
+        : (['run-delay', R.bulk(String(j.startTime ? Math.max(0, j.startTime - now) : 0))] as const);
+      return R.strMap([
+        ['argv', R.bulks(j.argv)],
+        ['flags', R.bulk(j.running ? 'running' : 'scheduled')],
+        ['pid', R.bulk(String(j.pid))],
+        timing,
+        ['retry-num', R.bulk(String(j.retryNum))],
+      ]);
+    }),
+  );
+}
+
+function monitor(ctx: CommandContext, d: Daemon): Reply {
+  const [, , name = '', host = '', portS = '', quorumS = ''] = ctx.argv;
+  const quorum = parseInteger(quorumS);
+  if (quorum === undefined) return R.error('ERR Invalid quorum');
+  const port = parseInteger(portS);
+  if (port === undefined) return R.error('ERR Invalid port');
+  if (quorum <= 0) return R.error('ERR Quorum must be 1 or greater.');
+  if (!d.settings.resolveHostnames && isIP(host) === 0) {
+    return R.error('ERR Invalid IP address or hostname specified');
+  }
+  if (port < 0 || port > 65535) return R.error('ERR Invalid port number');
+  const m = d.core.addMaster({ name, addr: { host, port }, quorum }, ctx.now);
+  if (!m) return R.error('ERR Duplicated master name');
+  const reply = d.flushConfigReply();
+  d.core.event('warning', '+monitor', m, ` quorum ${m.quorum}`);
+  d.runtime.flushEffects();
+  return reply;
+}
+
+function ckquorum(m: MasterState): Reply {
+  let usable = 1;
+  const voters = m.sentinels.size + 1;
+  for (const s of m.sentinels.values()) if (!s.sDown) usable++;
+  const noQuorum = usable < m.quorum;
+  const noAuth = usable < Math.floor(voters / 2) + 1;
+  if (!noQuorum && !noAuth) {
+    return R.simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`);
+  }
+  let e = `NOQUORUM ${usable} usable Sentinels. `;
+  if (noQuorum) e += 'Not enough available Sentinels to reach the specified quorum for this master';
+  if (noAuth) {
+    if (noQuorum) e += '. ';
+    e += 'Not enough available Sentinels to reach the majority and authorize a failover';
+  }
+  return R.error(e);
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, fsc.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
+  const m = master(d, ctx.argv[2]);
+  if (!m) return NO_SUCH_MASTER;
+  const argv = ctx.argv;
+  let changes = 0;
+  let failure: Reply | undefined;
+  for (let j = 3; j < argv.length; j++) {
+    const option = argv[j] ?? '';
+    const opt = option.toLowerCase();
+    const moreArgs = argv.length - 1 - j;
+    const oldJ = j;
+    let redacted = false;
+    const badfmt = (idx: number): Reply =>
+      R.error(`ERR Invalid argument '${argv[idx] ?? ''}' for SENTINEL SET '${option}'`);
+    const positive = (): number | undefined => {
+      const v = parseInteger(argv[++j] ?? '');
+      return v !== undefined && v > 0 ? v : undefined;
+    };
+    if (opt === 'down-after-milliseconds' && moreArgs > 0) {
+      const v = positive();
+      if (v === undefined) { failure = badfmt(j); break; }
+      m.downAfterMs = v;
+      for (const r of m.replicas.values()) r.downAfterMs = v;
+      for (const s of m.sentinels.values()) s.downAfterMs = v;
+    } else if (opt === 'failover-timeout' && moreArgs > 0) {
+      const v = positive();
+      if (v === undefined) { failure = badfmt(j); break; }
+      m.failoverTimeoutMs = v;
+    } else if (opt === 'parallel-syncs' && moreArgs > 0) {
+      const v = positive();
+      if (v === undefined) { failure = badfmt(j); break; }
+      m.parallelSyncs = v;
+    } else if ((opt === 'notification-script' || opt === 'client-reconfig-script') && moreArgs > 0) {
+      const value = argv[++j] ?? '';
+      if (d.settings.denyScriptsReconfig) {
+        failure = R.error(
+          'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
+        );
+        break;
+      }
+      if (value.length && !executable(value)) {
+        failure = R.error(
+          opt === 'notification-script'
+            ? 'ERR Notification script seems non existing or non executable'
+            : 'ERR Client reconfiguration script seems non existing or non executable',
+        );
+        break;
+      }
+      if (opt === 'notification-script') m.notificationScript = value || undefined;
+      else m.clientReconfigScript = value || undefined;
+    } else if (opt === 'auth-pass' && moreArgs > 0) {
+      m.authPass = argv[++j] || undefined;
+      d.dropInstanceConnections(m);
+      redacted = true;
+    } else if (opt === 'auth-user' && moreArgs > 0) {
+      m.authUser = argv[++j] || undefined;
+      d.dropInstanceConnections(m);
+    } else if (opt === 'quorum' && moreArgs > 0) {
+      const v = positive();
+      if (v === undefined) { failure = badfmt(j); break; }
+      m.quorum = v;
+    } else if (opt === 'rename-command' && moreArgs > 1) {
+      const oldName = argv[++j] ?? '';
+      const newName = argv[++j] ?? '';
+      if (!oldName.length || !newName.length) {
+        failure = badfmt(newName.length ? j - 1 : j);
+        break;
+      }
+      m.renamedCommands.delete(oldName.toLowerCase());
+      if (oldName.toLowerCase() !== newName.toLowerCase()) m.renamedCommands.set(oldName.toLowerCase(), newName);
+    } else if (opt === 'master-reboot-down-after-period' && moreArgs > 0) {
+      const v = parseInteger(argv[++j] ?? '');
+      if (v === undefined || v < 0) { failure = badfmt(j); break; }
+      m.masterRebootDownAfterMs = v;
+    } else if (opt === 'failover-policy' && moreArgs > 0) {
+      const v = (argv[++j] ?? '').toLowerCase();
+      if (v !== 'safe' && v !== 'available') { failure = badfmt(j); break; }
+      m.failoverPolicy = v;
+    } else if (opt === 'max-lag-on-failover' && moreArgs > 0) {
+      const v = parseInteger(argv[++j] ?? '');
+      if (v === undefined || v < 0) { failure = badfmt(j); break; }
+      m.maxLagOnFailover = v === 0 ? undefined : v;
+    } else {
+      failure = R.error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`);
+      break;
+    }
+    changes++;
+    const n = j - oldJ + 1;
+    const text =
+      n === 2
+        ? ` ${argv[oldJ]} ${redacted ? '******' : argv[oldJ + 1]}`
+        : n === 3
+          ? ` ${argv[oldJ]} ${argv[oldJ + 1]} ${argv[oldJ + 2]}`
+          : ` ${argv[oldJ]}`;
+    d.core.event('warning', '+set', m, text);
+  }
+  d.runtime.flushEffects();
+  if (failure) {
+    if (changes) d.persistQuietly();
+    return failure;
+  }
+  if (changes) return d.flushConfigReply();
+  // Sentinel sends no reply at all for a SET without options; clients would hang, so say OK.
+  return R.ok;
+}
+
+function sentinelConfig(ctx: CommandContext, d: Daemon): Reply {
+  const sub = (ctx.argv[2] ?? '').toLowerCase();
+  if (sub === 'set' && ctx.argv.length === 5) return d.configSet(ctx.argv[3] ?? '', ctx.argv[4] ?? '');
+  if (sub === 'get' && ctx.argv.length === 4) return d.configGet(ctx.argv[3] ?? '');
+  return R.error('ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
+}
+
+function infoCache(ctx: CommandContext, d: Daemon): Reply {
+  let masters = [...d.core.masters.values()];
+  if (ctx.argv.length > 2) {
+    const names = new Set(ctx.argv.slice(2));
+    masters = masters.filter((m) => names.has(m.name));
+  }
+  const out: Reply[] = [];
+  for (const m of masters) {
+    out.push(R.bulk(m.name));
+    const rows: Reply[] = [
+      R.array([R.int(m.infoRefresh ? ctx.now - m.infoRefresh : 0), m.info === undefined ? R.null : R.bulk(m.info)]),
+    ];
+    for (const r of m.replicas.values()) {
+      // Sentinel tests the master's info_refresh here; the age shown is the replica's.
+      rows.push(
+        R.array([R.int(m.infoRefresh ? ctx.now - r.infoRefresh : 0), r.info === undefined ? R.null : R.bulk(r.info)]),
+      );
+    }
+    out.push(R.array(rows));
+  }
+  return R.array(out);
+}
+
+function simulateFailure(ctx: CommandContext, d: Daemon): Reply {
+  d.core.simFailure = { crashAfterElection: false, crashAfterPromotion: false };
+  for (const a of ctx.argv.slice(2)) {
+    const f = a.toLowerCase();
+    if (f === 'crash-after-election') {
+      d.core.simFailure.crashAfterElection = true;
+      d.logger.warning('Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
+    } else if (f === 'crash-after-promotion') {
+      d.core.simFailure.crashAfterPromotion = true;
+      d.logger.warning('Failure simulation: this Sentinel will crash after promoting the selected replica to master');
+    } else if (f === 'help') {
+      return R.bulks(['crash-after-election', 'crash-after-promotion']);
+    } else {
+      return R.error('ERR Unknown failure simulation specified');
+    }
+  }
+  return R.ok;
+}
+
+function debug(ctx: CommandContext, d: Daemon): Reply {
+  const t: Timing = d.core.timing;
+  if (ctx.argv.length === 2) {
+    return R.strMap(TIMING_DEBUG_NAMES.map(([name, key]) => [name, R.bulk(String(t[key]))] as const));
+  }
+  const argv = ctx.argv;
+  for (let j = 2; j < argv.length; j++) {
+    const option = argv[j] ?? '';
+    const entry = TIMING_DEBUG_NAMES.find(([name]) => name.toLowerCase() === option.toLowerCase());
+    if (!entry || argv.length - 1 - j <= 0) {
+      return R.error(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${option}'`);
+    }
+    const v = parseInteger(argv[++j] ?? '');
+    if (v === undefined || v <= 0) {
+      return R.error(`ERR Invalid argument '${argv[j] ?? ''}' for SENTINEL DEBUG '${option}'`);
+    }
+    t[entry[1]] = v;
+  }
+  return R.ok;
+}
+
+export const sentinelCommand: CommandSpec = {
+  name: 'sentinel',
+  arity: -2,
+  flags: ['admin', 'sentinel', 'only-sentinel'],
+  categories: ['@admin', '@slow', '@dangerous'],
+  subcommands: Object.entries(SUBS).map(([name, s]) => ({ name, arity: s.arity })),
+  handler: (ctx) => {
+    const raw = ctx.argv[1] ?? '';
+    let sub = raw.toLowerCase();
+    sub = ALIASES[sub] ?? sub;
+    if (sub === 'help' && ctx.argv.length === 2) return R.array(HELP.map((l) => R.simple(l)));
+    const spec = SUBS[sub];
+    if (!spec) return unknownSubcommand(raw, 'sentinel');
+    const n = ctx.argv.length;
+    if ((spec.arity > 0 && n !== spec.arity) || (spec.arity < 0 && n < -spec.arity)) {
+      return wrongArity(`sentinel|${sub}`);
+    }
+    return spec.run(ctx, ctx.daemon);
+  },
+};
