@@ -66,7 +66,9 @@ export class LinkPool {
       if (reported) return;
       reported = true;
       const c = this.links.get(e.link);
-      if (c && c[kind] === conn) c[kind] = undefined;
+      // A connection the core already replaced or closed must not mark its successor down.
+      if (!c || c[kind] !== conn) return;
+      c[kind] = undefined;
       this.observer.linkDown(e.link, kind);
     };
     // Errors are reported through 'close'; the listener keeps ioredis from printing them.

@@ -183,12 +183,12 @@ export class RequestParser {
       options.maxMultibulkLength,
       PROTOCOL_DEFAULTS.maxMultibulkLength,
     );
-    this.maxInline = checkLimit('maxInlineLength', options.maxInlineLength, PROTOCOL_DEFAULTS.maxInlineLength);
-    this.queryLimit = checkLimit(
-      'maxQueryBuffer',
-      options.maxQueryBuffer,
-      PROTOCOL_DEFAULTS.maxQueryBuffer,
+    this.maxInline = checkLimit(
+      'maxInlineLength',
+      options.maxInlineLength,
+      PROTOCOL_DEFAULTS.maxInlineLength,
     );
+    this.queryLimit = checkLimit('maxQueryBuffer', options.maxQueryBuffer, PROTOCOL_DEFAULTS.maxQueryBuffer);
   }
 
   /** True once a protocol error was returned; the parser ignores all further input. */
@@ -413,7 +413,9 @@ export class RequestParser {
     const n = Math.min(want, wend - this.pos);
     if (n > 0) {
       if (this.bulk.length - this.bulkFilled < n) {
-        const grown = Buffer.allocUnsafe(Math.min(this.bulkLen, Math.max(this.bulk.length * 2, this.bulkFilled + n)));
+        const grown = Buffer.allocUnsafe(
+          Math.min(this.bulkLen, Math.max(this.bulk.length * 2, this.bulkFilled + n)),
+        );
         this.bulk.copy(grown, 0, 0, this.bulkFilled);
         this.bulk = grown;
       }
@@ -516,7 +518,17 @@ export function splitArgs(buf: Buffer, start: number, end: number): Buffer[] | n
           p++;
           const e = buf[p]!;
           scratch[len++] =
-            e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e === 0x62 ? 0x08 : e === 0x61 ? 0x07 : e;
+            e === 0x6e
+              ? 0x0a
+              : e === 0x72
+                ? 0x0d
+                : e === 0x74
+                  ? 0x09
+                  : e === 0x62
+                    ? 0x08
+                    : e === 0x61
+                      ? 0x07
+                      : e;
         } else if (c === 0x22) {
           if (p + 1 < end && !isSpace(buf[p + 1]!)) return null;
           done = true;

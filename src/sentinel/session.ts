@@ -4,6 +4,9 @@ import { encodeReply } from '../resp/encoder.js';
 import { R, type ProtocolVersion, type Reply } from '../resp/reply.js';
 import type { PubSubHub, Subscriber } from './pubsub.js';
 
+/** Redis's pubsub hard limit is 32 MB. */
+export const OUTPUT_BUFFER_LIMIT = 32 * 1024 * 1024;
+
 export class Session implements Subscriber {
   proto: ProtocolVersion = 2;
   name = '';
@@ -50,6 +53,12 @@ export class Session implements Subscriber {
 
   write(reply: Reply): void {
     if (this.closed) return;
+    // A client that does not read (a stuck subscriber) is disconnected, as Redis's
+    // client-output-buffer-limit does, instead of growing the monitor's memory without bound.
+    if (this.socket.writableLength > OUTPUT_BUFFER_LIMIT) {
+      this.close();
+      return;
+    }
     this.socket.write(encodeReply(reply, this.proto));
   }
 

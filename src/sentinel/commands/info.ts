@@ -166,7 +166,8 @@ export const info: CommandSpec = {
   arity: -1,
   flags: ['loading', 'stale', 'sentinel'],
   categories: ['@slow', '@dangerous'],
-  handler: ({ daemon, argv, now }) => R.verbatim(infoText(daemon, argv.slice(1), now)),
+  // Sentinel answers INFO with a plain bulk string in both protocols (sentinelInfoCommand).
+  handler: ({ daemon, argv, now }) => R.bulk(infoText(daemon, argv.slice(1), now)),
 };
 
 export const role: CommandSpec = {

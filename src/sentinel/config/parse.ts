@@ -223,7 +223,8 @@ class Parser {
       }
       const problem = checkServerDirectiveValues(def, values);
       if (problem !== null) {
-        this.fail(file, line, `invalid value for '${name}': ${problem}; fix the value or remove the line`);
+        const reason = problem.replace(/\.$/, '');
+        this.fail(file, line, `invalid value for '${name}': ${reason}; fix the value or remove the line`);
       }
       this.applyServer(def.name, name, values, file, line);
       return;
