@@ -116,8 +116,22 @@ function redisServerArgs(name, port, replicaOf) {
   const dir = path.join(TMP, name);
   fs.mkdirSync(dir, { recursive: true });
   const a = [
-    '--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log'), '--repl-diskless-sync-delay', '0',
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    path.join(dir, 'redis.log'),
+    '--repl-diskless-sync-delay',
+    '0',
   ];
   if (replicaOf) a.push('--replicaof', HOST, String(replicaOf));
   return a;
@@ -232,6 +246,7 @@ function parseReply(buf, off) {
 
 function parseAll(buf) {
   const replies = [];
+  const portNamesByNumber = new Map(); // "38649" -> "master": keeps entry names stable across runs
   let off = 0;
   for (;;) {
     let r;
@@ -394,6 +409,7 @@ function fieldsOf(node) {
 // capture bookkeeping
 
 const replies = [];
+const portNamesByNumber = new Map(); // "38649" -> "master": keeps entry names stable across runs
 const seenNames = new Map();
 let currentPhase = 'setup';
 
@@ -431,7 +447,8 @@ function record({ name, proto, request, requestRaw, result, target, sequence, no
 
 // step: { args } | { raw } plus optional label, expect, waitClose, timeoutMs, note.
 // A step may also be a function (ctx) => step, evaluated just before it is sent.
-async function runStep(conn, step, { proto, target, sequence, ctx }) {
+async function runStep(conn, step, { proto, target, sequence, ctx, caseName, multi = false }) {
+  const prefix = target === 'main' ? '' : `${target.replace(/\d+$/, '')}: `;
   const s = typeof step === 'function' ? await step(ctx) : step;
   if (!s) return null;
   const raw = s.raw ?? encode(s.args);
@@ -443,8 +460,14 @@ async function runStep(conn, step, { proto, target, sequence, ctx }) {
     timeoutMs: s.timeoutMs ?? (s.expect === 0 ? 300 : 5000),
   });
   ctx.last = result.replies[0];
+  const own = s.label ?? request.replace(/\r\n$/, '');
+  const name = caseName === undefined ? own : multi ? `${caseName} / ${own}` : (s.label ?? caseName);
   return record({
-    name: s.label ?? request.replace(/\r\n$/, ''),
+    name:
+      prefix +
+      name.replace(/\b\d{4,5}\b/g, (p) =>
+        portNamesByNumber.has(p) ? `<${portNamesByNumber.get(p)}-port>` : p,
+      ),
     proto,
     request,
     requestRaw: raw.length > 512 ? `${raw.slice(0, 64)}... (${raw.length} bytes)` : raw,
@@ -476,6 +499,8 @@ async function runCase(c, ctx) {
         target: c.target ?? 'main',
         sequence: c.steps.length > 1 ? c.name : undefined,
         ctx: local,
+        caseName: c.name,
+        multi: c.steps.length > 1,
       });
       if (conn.closed) break;
     }
@@ -543,7 +568,8 @@ class Recorder {
 
   // Resolves with the first event (at index >= from) that matches, or null at the timeout.
   waitFor(pred, timeoutMs, from = 0) {
-    for (let i = from; i < this.events.length; i++) if (pred(this.events[i])) return Promise.resolve(this.events[i]);
+    for (let i = from; i < this.events.length; i++)
+      if (pred(this.events[i])) return Promise.resolve(this.events[i]);
     return new Promise((resolve) => {
       const l = (ev) => {
         if (pred(ev)) {
@@ -587,14 +613,25 @@ function commonCases(ctx) {
     { name: 'protocol: invalid multibulk length', steps: [{ raw: '*x\r\n', waitClose: true }] },
     { name: 'protocol: expected $', steps: [{ raw: '*1\r\n+foo\r\n', waitClose: true }] },
     { name: 'protocol: invalid bulk length (text)', steps: [{ raw: '*1\r\n$abc\r\n', waitClose: true }] },
-    { name: 'protocol: invalid bulk length (huge)', steps: [{ raw: '*1\r\n$999999999999\r\n', waitClose: true }] },
-    { name: 'protocol: bulk over proto-max-bulk-len', steps: [{ raw: '*1\r\n$600000000\r\n', waitClose: true }] },
-    { name: 'protocol: invalid multibulk length (huge)', steps: [{ raw: '*99999999999\r\n', waitClose: true }] },
+    {
+      name: 'protocol: invalid bulk length (huge)',
+      steps: [{ raw: '*1\r\n$999999999999\r\n', waitClose: true }],
+    },
+    {
+      name: 'protocol: bulk over proto-max-bulk-len',
+      steps: [{ raw: '*1\r\n$600000000\r\n', waitClose: true }],
+    },
+    {
+      name: 'protocol: invalid multibulk length (huge)',
+      steps: [{ raw: '*99999999999\r\n', waitClose: true }],
+    },
     { name: 'protocol: unbalanced quotes inline', steps: [{ raw: 'PING "unbalanced\r\n', waitClose: true }] },
     { name: 'protocol: unbalanced single quotes inline', steps: [{ raw: "PING 'x\r\n", waitClose: true }] },
     {
       name: 'protocol: too big inline request',
-      steps: [{ raw: 'a'.repeat(70 * 1024), waitClose: true, label: 'inline of 71680 bytes without newline' }],
+      steps: [
+        { raw: 'a'.repeat(70 * 1024), waitClose: true, label: 'inline of 71680 bytes without newline' },
+      ],
     },
 
     // --- unknown top-level commands and wrong arity
@@ -664,9 +701,17 @@ function commonCases(ctx) {
     // --- CLIENT
     {
       name: 'CLIENT SETNAME/GETNAME',
-      steps: [A('CLIENT', 'GETNAME'), A('CLIENT', 'SETNAME', 'x'), A('CLIENT', 'GETNAME'), A('CLIENT', 'SETNAME', '')],
+      steps: [
+        A('CLIENT', 'GETNAME'),
+        A('CLIENT', 'SETNAME', 'x'),
+        A('CLIENT', 'GETNAME'),
+        A('CLIENT', 'SETNAME', ''),
+      ],
     },
-    { name: 'CLIENT GETNAME after reset', steps: [A('CLIENT', 'SETNAME', 'x'), A('CLIENT', 'SETNAME', ''), A('CLIENT', 'GETNAME')] },
+    {
+      name: 'CLIENT GETNAME after reset',
+      steps: [A('CLIENT', 'SETNAME', 'x'), A('CLIENT', 'SETNAME', ''), A('CLIENT', 'GETNAME')],
+    },
     single('CLIENT', 'SETNAME', 'a b'),
     single('CLIENT', 'SETNAME'),
     single('CLIENT', 'SETINFO', 'LIB-NAME', 'x'),
@@ -677,7 +722,13 @@ function commonCases(ctx) {
     single('CLIENT', 'LIST', 'TYPE', 'normal'),
     single('CLIENT', 'LIST', 'TYPE', 'pubsub'),
     single('CLIENT', 'LIST', 'TYPE', 'bogus'),
-    { name: 'CLIENT LIST ID own', steps: [A('CLIENT', 'ID'), (c) => A('CLIENT', 'LIST', 'ID', String(plain(c.last)))] },
+    {
+      name: 'CLIENT LIST ID own',
+      steps: [
+        A('CLIENT', 'ID'),
+        (c) => ({ args: ['CLIENT', 'LIST', 'ID', String(plain(c.last))], label: 'CLIENT LIST ID <own id>' }),
+      ],
+    },
     single('CLIENT', 'INFO'),
     single('CLIENT', 'KILL', '127.0.0.1:1'),
     single('CLIENT', 'KILL', 'ID', '999999'),
@@ -697,7 +748,9 @@ function commonCases(ctx) {
         c.victim = await connect(c.ports.main, 'victim');
         c.victimId = plain(await c.victim.cmd('CLIENT', 'ID'));
       },
-      steps: [(c) => A('CLIENT', 'KILL', 'ID', String(c.victimId))],
+      steps: [
+        (c) => ({ args: ['CLIENT', 'KILL', 'ID', String(c.victimId)], label: 'CLIENT KILL ID <other id>' }),
+      ],
       after: (c) => c.victim.close(),
     },
     {
@@ -707,16 +760,26 @@ function commonCases(ctx) {
         const info = plain(await c.victim.cmd('CLIENT', 'INFO'));
         c.victimAddr = /addr=(\S+)/.exec(info)[1];
       },
-      steps: [(c) => A('CLIENT', 'KILL', c.victimAddr)],
+      steps: [(c) => ({ args: ['CLIENT', 'KILL', c.victimAddr], label: 'CLIENT KILL <other ip:port>' })],
       after: (c) => c.victim.close(),
     },
     {
       name: 'CLIENT KILL ID self (SKIPME no)',
-      steps: [A('CLIENT', 'ID'), (c) => ({ args: ['CLIENT', 'KILL', 'ID', String(plain(c.last)), 'SKIPME', 'no'], waitClose: true })],
+      steps: [
+        A('CLIENT', 'ID'),
+        (c) => ({
+          args: ['CLIENT', 'KILL', 'ID', String(plain(c.last)), 'SKIPME', 'no'],
+          label: 'CLIENT KILL ID <own id> SKIPME no',
+          waitClose: true,
+        }),
+      ],
     },
     {
       name: 'CLIENT KILL ID self (default SKIPME yes)',
-      steps: [A('CLIENT', 'ID'), (c) => A('CLIENT', 'KILL', 'ID', String(plain(c.last)))],
+      steps: [
+        A('CLIENT', 'ID'),
+        (c) => ({ args: ['CLIENT', 'KILL', 'ID', String(plain(c.last))], label: 'CLIENT KILL ID <own id>' }),
+      ],
     },
     single('CLIENT', 'NO-EVICT', 'on'),
     single('CLIENT', 'NO-EVICT', 'off'),
@@ -859,12 +922,26 @@ function commonCases(ctx) {
             epoch += 1;
             c.voteAt(Date.now());
             return {
-              args: ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', HOST, String(P.master), String(epoch), 'c0ffee'.padEnd(40, '0')],
+              args: [
+                'SENTINEL',
+                'IS-MASTER-DOWN-BY-ADDR',
+                HOST,
+                String(P.master),
+                String(epoch),
+                'c0ffee'.padEnd(40, '0'),
+              ],
               label: 'SENTINEL IS-MASTER-DOWN-BY-ADDR <master> <epoch+1> <runid> (vote granted)',
             };
           },
           () => ({
-            args: ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', HOST, String(P.master), String(epoch), 'deadbeef'.padEnd(40, '0')],
+            args: [
+              'SENTINEL',
+              'IS-MASTER-DOWN-BY-ADDR',
+              HOST,
+              String(P.master),
+              String(epoch),
+              'deadbeef'.padEnd(40, '0'),
+            ],
             label: 'SENTINEL IS-MASTER-DOWN-BY-ADDR <master> <same epoch> <other runid> (already voted)',
           }),
         ],
@@ -989,7 +1066,7 @@ function authCases() {
   const pw = 'capture-secret';
   return [
     {
-      name: 'requirepass: before and after AUTH',
+      name: 'before and after AUTH',
       target: 'auth',
       protos: [2],
       steps: [
@@ -1014,7 +1091,7 @@ function authCases() {
       ],
     },
     {
-      name: 'requirepass: HELLO with AUTH',
+      name: 'HELLO with AUTH',
       target: 'auth',
       protos: [2],
       steps: [
@@ -1026,33 +1103,33 @@ function authCases() {
       ],
     },
     {
-      name: 'requirepass: HELLO 2 with AUTH and SETNAME',
+      name: 'HELLO 2 with AUTH and SETNAME',
       target: 'auth',
       protos: [2],
       steps: [A('HELLO', '2', 'AUTH', 'default', pw, 'SETNAME', 'cap'), A('CLIENT', 'GETNAME')],
     },
-    { name: 'requirepass: SHUTDOWN before AUTH', target: 'auth', protos: [2], steps: [A('SHUTDOWN')] },
-    { name: 'requirepass: QUIT before AUTH', target: 'auth', protos: [2], steps: [{ args: ['QUIT'], waitClose: true }] },
+    { name: 'SHUTDOWN before AUTH', target: 'auth', protos: [2], steps: [A('SHUTDOWN')] },
+    { name: 'QUIT before AUTH', target: 'auth', protos: [2], steps: [{ args: ['QUIT'], waitClose: true }] },
     {
-      name: 'requirepass: unauthenticated multibulk length',
+      name: 'unauthenticated multibulk length',
       target: 'auth',
       protos: [2],
       steps: [{ raw: '*20\r\n', waitClose: true }],
     },
     {
-      name: 'requirepass: unauthenticated bulk length',
+      name: 'unauthenticated bulk length',
       target: 'auth',
       protos: [2],
       steps: [{ raw: '*1\r\n$20000\r\n', waitClose: true }],
     },
     {
-      name: 'requirepass: inline PING before AUTH',
+      name: 'inline PING before AUTH',
       target: 'auth',
       protos: [2],
       steps: [{ raw: 'PING\r\n' }, { raw: `AUTH ${pw}\r\n` }, { raw: 'PING\r\n' }],
     },
     {
-      name: 'requirepass: RESP3 after HELLO 3 AUTH',
+      name: 'RESP3 after HELLO 3 AUTH',
       target: 'auth',
       protos: [3],
       hello: ['HELLO', '3', 'AUTH', 'default', pw],
@@ -1089,7 +1166,11 @@ async function replicasOf(port, name = 'mymaster') {
 async function captureBoth(ctx, name, args, label) {
   for (const proto of [2, 3]) {
     const conn = await connect(ctx.ports.main, name, proto);
-    await runStep(conn, { args, label: label ?? `${describe(args)} (${name})` }, { proto, target: 'main', ctx: {} });
+    await runStep(
+      conn,
+      { args, label: label ?? `${describe(args)} (${name})` },
+      { proto, target: 'main', ctx: {} },
+    );
     conn.close();
   }
 }
@@ -1100,9 +1181,11 @@ async function captureBoth(ctx, name, args, label) {
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   log(`temporary directory ${TMP}`);
-  const [master, replica1, replica2, sentinel, peer, auth, throwaway2, throwaway3, other] = await freePorts(9);
+  const [master, replica1, replica2, sentinel, peer, auth, throwaway2, throwaway3, other] =
+    await freePorts(9);
   const ports = { master, replica1, replica2, main: sentinel, peer, auth, throwaway2, throwaway3, other };
   log('ports', JSON.stringify(ports));
+  for (const [k, v] of Object.entries(ports)) portNamesByNumber.set(String(v), k);
   // A granted vote delays this sentinel's own next failover by 2 * failover-timeout.
   let lastVote = 0;
   const ctx = { ports, voteAt: (t) => (lastVote = t) };
@@ -1122,6 +1205,7 @@ async function main() {
     'sentinel down-after-milliseconds mymaster 1000',
     'sentinel failover-timeout mymaster 10000',
   ]);
+  const sentinelStartedAt = Date.now();
   procs.sentinel = startSentinel('sentinel', mainConf);
   await waitReady(sentinel);
   const rec = new Recorder(sentinel, 2);
@@ -1152,6 +1236,7 @@ async function main() {
   await waitReady(auth);
 
   // ---- replies
+  const startupMs = Date.now() - sentinelStartedAt;
   setPhase('replies');
   for (const c of commonCases(ctx)) await runCase(c, ctx);
   setPhase('replies-auth');
@@ -1242,13 +1327,21 @@ async function main() {
   setPhase('replica-paused');
   const mark1 = rec.events.length;
   process.kill(procs.replica1.pid, 'SIGSTOP');
-  const sd = await rec.waitFor((e) => e.channel === '+sdown' && e.payload.includes(`${HOST} ${replica1}`), 10000, mark1);
+  const sd = await rec.waitFor(
+    (e) => e.channel === '+sdown' && e.payload.includes(`${HOST} ${replica1}`),
+    10000,
+    mark1,
+  );
   log(`+sdown for paused replica: ${!!sd}`);
   await captureBoth(ctx, 'one replica in sdown', ['SENTINEL', 'REPLICAS', 'mymaster']);
   await captureBoth(ctx, 'one replica in sdown', ['SENTINEL', 'MASTER', 'mymaster']);
   await sleep(1000);
   process.kill(procs.replica1.pid, 'SIGCONT');
-  const usd = await rec.waitFor((e) => e.channel === '-sdown' && e.payload.includes(`${HOST} ${replica1}`), 15000, mark1);
+  const usd = await rec.waitFor(
+    (e) => e.channel === '-sdown' && e.payload.includes(`${HOST} ${replica1}`),
+    15000,
+    mark1,
+  );
   log(`-sdown for resumed replica: ${!!usd}`);
   await sleep(2000);
 
@@ -1262,9 +1355,17 @@ async function main() {
   const mark2 = rec.events.length;
   const duringCaptures = [];
   const captureOn = (channel, what) =>
-    rec.waitFor((e) => e.channel === channel, 20000, mark2).then((e) => {
-      if (e) duringCaptures.push(captureBoth(ctx, what, ['SENTINEL', 'MASTER', 'mymaster']));
-    });
+    rec
+      .waitFor((e) => e.channel === channel, 20000, mark2)
+      .then((e) => {
+        if (!e) return;
+        duringCaptures.push(captureBoth(ctx, what, ['SENTINEL', 'MASTER', 'mymaster']));
+        duringCaptures.push(captureBoth(ctx, what, ['INFO', 'sentinel']));
+        duringCaptures.push(captureBoth(ctx, what, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster']));
+        duringCaptures.push(
+          captureBoth(ctx, what, ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', HOST, String(master), '0', '*']),
+        );
+      });
   const c1 = captureOn('+odown', 'during failover, after +odown');
   const c2 = captureOn('+failover-state-reconf-slaves', 'during failover, reconf-slaves');
   procs.master.kill('SIGKILL');
@@ -1275,7 +1376,11 @@ async function main() {
   await Promise.all(duringCaptures);
   const newMasterPort = Number(sw.payload.split(' ')[4]);
   log(`switch-master: ${sw.payload}`);
-  await rec.waitFor((e) => e.channel === '+sdown' && e.payload.includes(`${HOST} ${master}`), 10000, rec.events.indexOf(sw));
+  await rec.waitFor(
+    (e) => e.channel === '+sdown' && e.payload.includes(`${HOST} ${master}`),
+    10000,
+    rec.events.indexOf(sw),
+  );
   await sleep(1500);
   await captureBoth(ctx, 'after failover, old primary down', ['SENTINEL', 'REPLICAS', 'mymaster']);
   await captureBoth(ctx, 'after failover', ['SENTINEL', 'MASTER', 'mymaster']);
@@ -1300,7 +1405,11 @@ async function main() {
   await waitExit(procs[victimName]);
   procs[victimName] = startRedis(victimName, victimPort, newMasterPort);
   await waitReady(victimPort);
-  const reboot = await rec.waitFor((e) => e.channel === '+reboot' && e.payload.includes(`${HOST} ${victimPort}`), 30000, mark4);
+  const reboot = await rec.waitFor(
+    (e) => e.channel === '+reboot' && e.payload.includes(`${HOST} ${victimPort}`),
+    30000,
+    mark4,
+  );
   log(`+reboot: ${!!reboot}`);
   await sleep(2000);
 
@@ -1309,8 +1418,9 @@ async function main() {
     const reps = await replicasOf(sentinel);
     return (
       reps.length >= 2 &&
-      reps.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && r['role-reported'] === 'slave')
-        .length >= 2
+      reps.filter(
+        (r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && r['role-reported'] === 'slave',
+      ).length >= 2
     );
   };
   for (const proto of [2, 3]) {
@@ -1329,7 +1439,10 @@ async function main() {
     );
     await runStep(
       conn,
-      { args: ['SENTINEL', 'FAILOVER', 'mymaster'], label: 'SENTINEL FAILOVER mymaster (already in progress)' },
+      {
+        args: ['SENTINEL', 'FAILOVER', 'mymaster'],
+        label: 'SENTINEL FAILOVER mymaster (already in progress)',
+      },
       { proto, target: 'main', ctx: {} },
     );
     conn.close();
@@ -1383,7 +1496,7 @@ async function main() {
 
   // ---- write everything
   const sentinelLog = fs.readFileSync(mainConf.log, 'latin1');
-  writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog });
+  writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog, startupMs });
 
   rec.conn.close();
   rec3.conn.close();
@@ -1391,7 +1504,34 @@ async function main() {
   for (const c of [...children]) await waitExit(c, 3000);
 }
 
-function writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog }) {
+// JSON with short objects and arrays kept on one line (the layout prettier settles on), so that
+// the deep reply trees stay readable and the file stays small.
+function toJson(value, indent = '', lead = 0) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const inline = prettyInline(value);
+  if (indent.length + lead + inline.length + 1 <= 110) return inline;
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) return '{}';
+  const body = keys.map(
+    (k) => `${inner}${JSON.stringify(k)}: ${toJson(value[k], inner, JSON.stringify(k).length + 2)}`,
+  );
+  return `{\n${body.join(',\n')}\n${indent}}`;
+}
+
+function prettyInline(value) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(prettyInline).join(', ')}]`;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return '{}';
+  return `{ ${keys.map((k) => `${JSON.stringify(k)}: ${prettyInline(value[k])}`).join(', ')} }`;
+}
+
+function writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog, startupMs }) {
   const version = spawnSync(REDIS_SENTINEL, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const meta = {
     capturedWith: 'scripts/capture-sentinel-fixtures.mjs',
@@ -1401,7 +1541,7 @@ function writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog }) {
     encoding:
       'replyRaw/requestRaw hold the exact bytes, one JSON char per byte (latin1); the replies here are ASCII/UTF-8',
   };
-  fs.writeFileSync(path.join(OUT, 'replies.json'), JSON.stringify(replies, null, 2) + '\n');
+  fs.writeFileSync(path.join(OUT, 'replies.json'), toJson(replies) + '\n');
 
   const events = rec.events.map(({ phase, tPhaseMs, tRunMs, channel, payload, raw }) => ({
     phase,
@@ -1413,22 +1553,21 @@ function writeOutputs({ ports, rec, rec3, mainConf, authConf, sentinelLog }) {
   }));
   fs.writeFileSync(
     path.join(OUT, 'events.json'),
-    JSON.stringify(
-      {
-        meta: { ...meta, note: 'Received on a RESP2 connection subscribed with PSUBSCRIBE * to the main sentinel.' },
-        events,
-        resp3Sample: rec3.events.slice(0, 3).map(({ channel, payload, raw }) => ({ channel, payload, raw })),
+    toJson({
+      meta: {
+        ...meta,
+        note: 'Received on a RESP2 connection subscribed with PSUBSCRIBE * to the main sentinel.',
       },
-      null,
-      2,
-    ) + '\n',
+      events,
+      resp3Sample: rec3.events.slice(0, 3).map(({ channel, payload, raw }) => ({ channel, payload, raw })),
+    }) + '\n',
   );
 
   fs.writeFileSync(path.join(OUT, 'sentinel.log'), sentinelLog);
   fs.writeFileSync(path.join(OUT, 'initial-sentinel.conf'), mainConf.initial);
   fs.writeFileSync(path.join(OUT, 'rewritten-sentinel.conf'), fs.readFileSync(mainConf.file, 'latin1'));
   fs.writeFileSync(path.join(OUT, 'rewritten-sentinel-auth.conf'), fs.readFileSync(authConf.file, 'latin1'));
-  fs.writeFileSync(path.join(OUT, 'events.md'), eventsMarkdown(events, sentinelLog, ports));
+  fs.writeFileSync(path.join(OUT, 'events.md'), eventsMarkdown(events, sentinelLog, ports, startupMs));
   fs.writeFileSync(path.join(OUT, 'replies.md'), repliesMarkdown());
 
   const prettier = path.join(ROOT, 'node_modules/.bin/prettier');
@@ -1444,13 +1583,25 @@ function portNames(ports) {
   return m;
 }
 
-function eventsMarkdown(events, sentinelLog, ports) {
+// "1234:X 22 Nov 2025 18:55:09.081 # ..." -> milliseconds (local time; only differences are used)
+function logTime(line) {
+  const m = /^\d+:X (\d+ \w+ \d+ \d+:\d+:\d+)\.(\d+)/.exec(line);
+  return m ? Date.parse(m[1]) + Number(m[2]) : NaN;
+}
+
+function eventsMarkdown(events, sentinelLog, ports, startupMs) {
   const names = portNames(ports);
   const out = [];
   out.push('# Sentinel events captured from redis-sentinel 7.0.15');
   out.push('');
   out.push('Generated by `scripts/capture-sentinel-fixtures.mjs`; see README.md for the reading.');
-  out.push('Ports in this run: ' + Object.entries(ports).map(([k, v]) => `${k}=${v}`).join(', ') + '.');
+  out.push(
+    'Ports in this run: ' +
+      Object.entries(ports)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') +
+      '.',
+  );
   out.push('Times are milliseconds since the phase started (as seen by a PSUBSCRIBE * client).');
   out.push('');
   out.push('## Start-up, from sentinel.log');
@@ -1458,13 +1609,9 @@ function eventsMarkdown(events, sentinelLog, ports) {
   out.push('No client can be subscribed before the sentinel listens, so these come from its log:');
   out.push('');
   out.push('```');
-  const lines = sentinelLog.split('\n');
-  const startup = [];
-  for (const l of lines) {
-    if (/ [#*] [+-]/.test(l) || /Sentinel ID|Sentinel new configuration|Ready to accept|monitor/.test(l)) startup.push(l);
-    if (startup.length >= 14) break;
-  }
-  out.push(...startup);
+  const lines = sentinelLog.split('\n').filter((l) => /^\d+:X /.test(l));
+  const t0 = logTime(lines[0] ?? '');
+  out.push(...lines.filter((l) => logTime(l) - t0 <= startupMs));
   out.push('```');
   let phase = null;
   for (const e of events) {
@@ -1476,7 +1623,9 @@ function eventsMarkdown(events, sentinelLog, ports) {
       out.push('| +ms | channel | payload | ports |');
       out.push('| ---: | --- | --- | --- |');
     }
-    const pnames = [...new Set((e.payload.match(/\b\d{4,5}\b/g) ?? []).map((p) => names.get(p)).filter(Boolean))];
+    const pnames = [
+      ...new Set((e.payload.match(/\b\d{4,5}\b/g) ?? []).map((p) => names.get(p)).filter(Boolean)),
+    ];
     out.push(`| ${e.tPhaseMs} | \`${e.channel}\` | \`${e.payload}\` | ${pnames.join(', ')} |`);
   }
   out.push('');
@@ -1487,14 +1636,19 @@ function repliesMarkdown() {
   const out = [];
   out.push('# Raw replies captured from redis-sentinel 7.0.15');
   out.push('');
-  out.push('Generated by `scripts/capture-sentinel-fixtures.mjs` from replies.json (long replies cut at 1500 bytes).');
+  out.push(
+    'Generated by `scripts/capture-sentinel-fixtures.mjs` from replies.json (long replies cut at 1500 bytes).',
+  );
   out.push('CR LF is shown as `\\r\\n` followed by a line break.');
   out.push('');
   for (const r of replies) {
-    const raw = r.replyRaw.length > 1500 ? r.replyRaw.slice(0, 1500) + `... (${r.replyRaw.length} bytes)` : r.replyRaw;
+    const raw =
+      r.replyRaw.length > 1500 ? r.replyRaw.slice(0, 1500) + `... (${r.replyRaw.length} bytes)` : r.replyRaw;
     out.push(`## ${r.name} — RESP${r.proto}${r.sequence ? ` (in sequence: ${r.sequence})` : ''}`);
     out.push('');
-    out.push(`request: \`${JSON.stringify(r.request)}\`${r.closedAfter ? ' — server closed the connection' : ''}`);
+    out.push(
+      `request: \`${JSON.stringify(r.request)}\`${r.closedAfter ? ' — server closed the connection' : ''}`,
+    );
     out.push('');
     out.push('```');
     out.push(raw.length === 0 ? '(no bytes)' : raw.replace(/\r\n/g, '\\r\\n\n').replace(/\n$/, ''));

@@ -23,9 +23,7 @@ if (files.length === 0) {
 }
 // Unit and simulation files are quick and independent; integration files start real servers
 // on free ports, so two at a time keeps a 2-core machine responsive.
-const r = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
-);
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

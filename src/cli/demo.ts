@@ -33,13 +33,24 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     nodes.push(primary);
     for (let i = 1; i <= 2; i++) {
       const p = await port(opts.basePort, i);
-      nodes.push(new LocalRedis({ port: p, dir: join(root, `redis-${p}`), replicaOf: { host: '127.0.0.1', port: pPort } }));
+      nodes.push(
+        new LocalRedis({
+          port: p,
+          dir: join(root, `redis-${p}`),
+          replicaOf: { host: '127.0.0.1', port: pPort },
+        }),
+      );
     }
     for (const n of nodes) {
       n.writeConfig();
       await n.start();
     }
-    say(`started redis-server primary on 127.0.0.1:${pPort} and replicas on ${nodes.slice(1).map((n) => n.port).join(', ')}`);
+    say(
+      `started redis-server primary on 127.0.0.1:${pPort} and replicas on ${nodes
+        .slice(1)
+        .map((n) => n.port)
+        .join(', ')}`,
+    );
     for (let i = 0; i < 3; i++) {
       const p = await port(opts.basePort, 10 + i);
       const m = new LocalMonitor(p, join(root, `vigil-${p}`), [
@@ -79,7 +90,20 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     }
     say('every monitor sees 2 replicas and 2 peer monitors');
 
-    const interesting = new Set(['+sdown', '+odown', '+try-failover', '+vote-for-leader', '+elected-leader', '+selected-slave', '+promoted-slave', '+slave-reconf-done', '+failover-end', '+config-update-from', '+switch-master', '+convert-to-slave']);
+    const interesting = new Set([
+      '+sdown',
+      '+odown',
+      '+try-failover',
+      '+vote-for-leader',
+      '+elected-leader',
+      '+selected-slave',
+      '+promoted-slave',
+      '+slave-reconf-done',
+      '+failover-end',
+      '+config-update-from',
+      '+switch-master',
+      '+convert-to-slave',
+    ]);
     let switched: string | undefined;
     let switchedAt = 0;
     for (const [idx, m] of monitors.entries()) {
@@ -97,7 +121,15 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
       await events.psubscribe('*');
     }
 
-    const writer = new Redis({ sentinels, name: NAME, sentinelRetryStrategy: () => 100, retryStrategy: () => 50, protocol: 3, maxRetriesPerRequest: 1, commandTimeout: 500 });
+    const writer = new Redis({
+      sentinels,
+      name: NAME,
+      sentinelRetryStrategy: () => 100,
+      retryStrategy: () => 50,
+      protocol: 3,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 500,
+    });
     writer.on('error', () => undefined);
     clients.push(writer);
     let acked = 0;
@@ -131,7 +163,11 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     longestGap = 0;
     await waitUntil('+switch-master', () => Promise.resolve(switched !== undefined), 60_000);
     const before = acked;
-    await waitUntil('the writer to resume on the new primary', () => Promise.resolve(acked > before + 50), 30_000);
+    await waitUntil(
+      'the writer to resume on the new primary',
+      () => Promise.resolve(acked > before + 50),
+      30_000,
+    );
     say(`writer resumed: ${acked - before} more writes acknowledged on the new primary`);
     running = false;
     await writing;

@@ -5,7 +5,9 @@ import { VIGIL_VERSION } from '../sentinel/daemon.js';
 const program = new Command();
 program
   .name('vigil')
-  .description('High-availability manager for Redis and Valkey: a drop-in Redis Sentinel that does not lose acknowledged writes.')
+  .description(
+    'High-availability manager for Redis and Valkey: a drop-in Redis Sentinel that does not lose acknowledged writes.',
+  )
   .version(VIGIL_VERSION);
 
 program
@@ -22,7 +24,9 @@ program
 
 program
   .command('demo')
-  .description('start a local primary with two replicas watched by three Vigil monitors, write to it, kill the primary, and show the failover')
+  .description(
+    'start a local primary with two replicas watched by three Vigil monitors, write to it, kill the primary, and show the failover',
+  )
   .option('--keep', 'leave the group running after the demo (Ctrl-C stops it)')
   .option('--base-port <port>', 'first port to use', '0')
   .action(async (opts: { keep?: boolean; basePort: string }) => {

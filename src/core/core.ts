@@ -226,7 +226,8 @@ export class SentinelCore {
     for (const m of this.masters.values()) {
       if (m.link.id === id) found.push(m.link);
       for (const r of m.replicas.values()) if (r.link.id === id) found.push(r.link);
-      for (const s of m.sentinels.values()) if (s.link.id === id && !found.includes(s.link)) found.push(s.link);
+      for (const s of m.sentinels.values())
+        if (s.link.id === id && !found.includes(s.link)) found.push(s.link);
     }
     return found;
   }
@@ -289,10 +290,7 @@ export class SentinelCore {
     if (linkDisconnected(l, i.kind !== 'sentinel')) return;
     if (l.pendingCommands >= MAX_PENDING_COMMANDS * l.refcount) return;
     let infoPeriod = this.timing.infoPeriod;
-    if (
-      i.kind === 'replica' &&
-      (master.oDown || failoverInProgress(master) || i.masterLinkDownTime !== 0)
-    ) {
+    if (i.kind === 'replica' && (master.oDown || failoverInProgress(master) || i.masterLinkDownTime !== 0)) {
       infoPeriod = 1000;
     }
     const pingPeriod = Math.min(i.downAfterMs, this.timing.pingPeriod);
@@ -469,7 +467,10 @@ export class SentinelCore {
     if (i.kind === 'replica') {
       i.masterLinkDownTime = info.masterLinkDownSinceMs;
       if (role === 'slave') {
-        if (info.masterHost !== undefined && (i.slaveMasterHost ?? '').toLowerCase() !== info.masterHost.toLowerCase()) {
+        if (
+          info.masterHost !== undefined &&
+          (i.slaveMasterHost ?? '').toLowerCase() !== info.masterHost.toLowerCase()
+        ) {
           i.slaveMasterHost = info.masterHost;
           i.slaveConfChangeTime = this.now;
         }
@@ -553,7 +554,10 @@ export class SentinelCore {
 
   private masterLooksSane(m: MasterState): boolean {
     return (
-      m.roleReported === 'master' && !m.sDown && !m.oDown && this.now - m.infoRefresh < this.timing.infoPeriod * 2
+      m.roleReported === 'master' &&
+      !m.sDown &&
+      !m.oDown &&
+      this.now - m.infoRefresh < this.timing.infoPeriod * 2
     );
   }
 
@@ -752,7 +756,11 @@ export class SentinelCore {
   // ------------------------------------------------------------------ votes
 
   /** Sentinel's sentinelVoteLeader: vote once per epoch, persisting before the reply leaves. */
-  voteLeader(m: MasterState, reqEpoch: number, reqRunId: string): { leader: string | undefined; epoch: number } {
+  voteLeader(
+    m: MasterState,
+    reqEpoch: number,
+    reqRunId: string,
+  ): { leader: string | undefined; epoch: number } {
     if (reqEpoch > this.currentEpoch) {
       this.currentEpoch = reqEpoch;
       this.flushConfig();

@@ -14,7 +14,14 @@ export function parseHello(payload: string): Hello | undefined {
   const t = payload.split(',');
   if (t.length !== 8) return undefined;
   const [ip, port, runId, epoch, masterName, masterIp, masterPort, cfgEpoch] = t as [
-    string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   const num = (s: string): number => {
     const n = Number.parseInt(s, 10);

@@ -187,7 +187,11 @@ function baseFields(addr: Addr, link: Link, downAfterMs: number, now: number, ro
   };
 }
 
-export function newMaster(spec: MasterSpec, defaults: { downAfter: number; failoverTimeout: number }, now: number): MasterState {
+export function newMaster(
+  spec: MasterSpec,
+  defaults: { downAfter: number; failoverTimeout: number },
+  now: number,
+): MasterState {
   const downAfterMs = spec.downAfterMs ?? defaults.downAfter;
   return {
     kind: 'master',
@@ -277,10 +281,7 @@ export function failoverInProgress(m: MasterState): boolean {
 
 /** Where clients should go: the promoted replica once it has taken over, else the primary. */
 export function currentMasterAddr(m: MasterState): Addr {
-  if (
-    m.promoted &&
-    (m.failoverState === 'reconf_slaves' || m.failoverState === 'update_config')
-  ) {
+  if (m.promoted && (m.failoverState === 'reconf_slaves' || m.failoverState === 'update_config')) {
     return m.promoted.addr;
   }
   return m.addr;

@@ -29,7 +29,7 @@ export function toCoreReply(v: unknown): CoreReply {
   if (typeof v === 'string') return { t: 'string', v };
   if (Buffer.isBuffer(v)) return { t: 'string', v: v.toString() };
   if (Array.isArray(v)) return { t: 'array', v: v.map(toCoreReply) };
-  return { t: 'string', v: String(v) };
+  return { t: 'string', v: JSON.stringify(v) };
 }
 
 function isReplyError(e: unknown): e is Error {

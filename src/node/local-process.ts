@@ -35,7 +35,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  cond: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -46,11 +50,20 @@ export async function waitUntil(what: string, cond: () => Promise<boolean>, time
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+  );
 }
 
 export async function ping(port: number): Promise<boolean> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, protocol: 2 });
+  const c = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    protocol: 2,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -138,7 +151,9 @@ export class LocalMonitor {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(
       this.configPath,
-      [`port ${this.port}`, 'bind 127.0.0.1', `logfile ${join(this.dir, 'vigil.log')}`, ...this.lines].join('\n') + '\n',
+      [`port ${this.port}`, 'bind 127.0.0.1', `logfile ${join(this.dir, 'vigil.log')}`, ...this.lines].join(
+        '\n',
+      ) + '\n',
     );
   }
 

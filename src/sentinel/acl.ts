@@ -96,7 +96,10 @@ export class Acl {
       u.passwords.delete(sha256(raw.slice(1)));
     } else if (raw.startsWith('#')) {
       const h = raw.slice(1).toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(h)) throw new AclError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
+      if (!/^[0-9a-f]{64}$/.test(h))
+        throw new AclError(
+          'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters',
+        );
       u.passwords.add(h);
       u.nopass = false;
     } else if (raw.startsWith('!')) {
@@ -106,7 +109,8 @@ export class Acl {
     else if (raw.startsWith('+') || raw.startsWith('-')) u.commandRules.push(r);
     else if (r === 'allkeys' || raw === '~*') u.keyPatterns = ['*'];
     else if (r === 'resetkeys') u.keyPatterns = [];
-    else if (raw.startsWith('~') || raw.startsWith('%')) u.keyPatterns.push(raw.replace(/^%[RW]*~/i, '').replace(/^~/, ''));
+    else if (raw.startsWith('~') || raw.startsWith('%'))
+      u.keyPatterns.push(raw.replace(/^%[RW]*~/i, '').replace(/^~/, ''));
     else if (r === 'allchannels' || raw === '&*') u.channelPatterns = ['*'];
     else if (r === 'resetchannels') u.channelPatterns = [];
     else if (raw.startsWith('&')) u.channelPatterns.push(raw.slice(1));

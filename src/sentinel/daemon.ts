@@ -3,6 +3,7 @@
  * server, ACL users and pub/sub. Commands reach the state through this object.
  */
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { SentinelCore } from '../core/core.js';
 import { currentMasterAddr, type MasterState } from '../core/instance.js';
 import type { MasterSpec } from '../core/instance.js';
@@ -64,6 +65,7 @@ export class Daemon {
     this.acl = new Acl(commandCategories);
     this.acl.setRequirePass(this.config.requirepass);
     for (const [name, ...rules] of this.config.users) if (name !== undefined) this.acl.setUser(name, rules);
+    if (this.config.aclfile !== undefined) this.loadAclFile(this.config.aclfile);
     const now = Date.now();
     const freshId = this.config.myid === undefined;
     this.core = new SentinelCore(
@@ -92,13 +94,33 @@ export class Daemon {
     if (freshId) this.persistQuietly();
   }
 
+  /** Users from `aclfile`: one `user <name> <rules...>` per line, as Redis reads them. */
+  private loadAclFile(path: string): void {
+    const text = readFileSync(path, 'utf8');
+    text.split('\n').forEach((raw, idx) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const words = line.split(/\s+/);
+      if (words[0] !== 'user' || words.length < 2) {
+        throw new Error(`${path}:${idx + 1}: ACL files may only contain 'user <name> <rules...>' lines`);
+      }
+      try {
+        this.acl.setUser(words[1] ?? '', words.slice(2));
+      } catch (e) {
+        throw new Error(`${path}:${idx + 1}: ${(e as Error).message}`, { cause: e });
+      }
+    });
+  }
+
   get settings(): SentinelConfig {
     return this.config;
   }
 
   async start(): Promise<void> {
     await this.server.listen();
-    this.logger.notice(`Vigil ${VIGIL_VERSION} (Redis Sentinel protocol ${REDIS_COMPAT_VERSION}) ready to accept connections on port ${this.config.port}`);
+    this.logger.notice(
+      `Vigil ${VIGIL_VERSION} (Redis Sentinel protocol ${REDIS_COMPAT_VERSION}) ready to accept connections on port ${this.config.port}`,
+    );
     this.logger.warning(`Sentinel ID is ${this.core.myid}`);
     this.runtime.observe(() => this.core.announceMonitors(Date.now()));
     this.runtime.start();
@@ -187,12 +209,15 @@ export class Daemon {
       ['sentinel-user', c.sentinelUser ?? ''],
       ['sentinel-pass', c.sentinelPass ?? ''],
     ];
-    return R.strMap(all.filter(([k]) => globMatch(pattern, k, true)).map(([k, v]) => [k, R.bulk(v)] as const));
+    return R.strMap(
+      all.filter(([k]) => globMatch(pattern, k, true)).map(([k, v]) => [k, R.bulk(v)] as const),
+    );
   }
 
   configSet(param: string, value: string): Reply {
     const c = this.config;
-    const yesno = (v: string) => (v.toLowerCase() === 'yes' ? true : v.toLowerCase() === 'no' ? false : undefined);
+    const yesno = (v: string) =>
+      v.toLowerCase() === 'yes' ? true : v.toLowerCase() === 'no' ? false : undefined;
     const bad = () => R.error(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${param}'`);
     let dropPeers = false;
     switch (param.toLowerCase()) {

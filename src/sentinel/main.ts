@@ -44,7 +44,9 @@ async function main(argv: string[]): Promise<void> {
     process.exit(argv.length === 0 ? 1 : 0);
   }
   if (argv[0] === '-v' || argv[0] === '--version') {
-    process.stdout.write(`Vigil v=${VIGIL_VERSION} (Redis Sentinel compatible, redis_version ${REDIS_COMPAT_VERSION})\n`);
+    process.stdout.write(
+      `Vigil v=${VIGIL_VERSION} (Redis Sentinel compatible, redis_version ${REDIS_COMPAT_VERSION})\n`,
+    );
     return;
   }
   const configPath = resolve(argv[0] ?? '');
@@ -79,7 +81,12 @@ async function main(argv: string[]): Promise<void> {
     child.unref();
     return;
   }
-  const daemon = new Daemon({ config, configPath });
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({ config, configPath });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   if (config.pidfile) {
     try {
       writeFileSync(config.pidfile, `${process.pid}\n`);
@@ -100,9 +107,13 @@ async function main(argv: string[]): Promise<void> {
     });
   };
   // A fault in one connection's handler must not take the monitor down with every primary it watches.
-  process.on('uncaughtException', (e) => daemon.logger.warning(`Internal error (continuing): ${e.stack ?? e.message}`));
+  process.on('uncaughtException', (e) =>
+    daemon.logger.warning(`Internal error (continuing): ${e.stack ?? e.message}`),
+  );
   process.on('unhandledRejection', (e) =>
-    daemon.logger.warning(`Internal error (continuing): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    daemon.logger.warning(
+      `Internal error (continuing): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    ),
   );
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -114,4 +125,6 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => fail(e instanceof Error ? (e.stack ?? e.message) : String(e)));
+main(process.argv.slice(2)).catch((e: unknown) =>
+  fail(e instanceof Error ? (e.stack ?? e.message) : String(e)),
+);

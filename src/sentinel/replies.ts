@@ -89,7 +89,13 @@ export function instancesReply(list: Iterable<AnyInstance>, now: number): Reply 
 /** INFO's `# Sentinel` section. */
 export function sentinelInfoSection(
   masters: Iterable<MasterState>,
-  s: { tilt: boolean; tiltSinceSeconds: number; runningScripts: number; queueLength: number; simFlags: number },
+  s: {
+    tilt: boolean;
+    tiltSinceSeconds: number;
+    runningScripts: number;
+    queueLength: number;
+    simFlags: number;
+  },
 ): string {
   const list = [...masters];
   let out =

@@ -30,7 +30,9 @@ export class Runtime {
 
   constructor(private readonly deps: RuntimeDeps) {
     this.core = deps.core;
-    this.scripts = new ScriptRunner(this.core.timing, (type, message) => this.publishEvent('warning', type, message));
+    this.scripts = new ScriptRunner(this.core.timing, (type, message) =>
+      this.publishEvent('warning', type, message),
+    );
     this.pool = new LinkPool({
       linkDown: (id, which) => this.observe(() => this.core.linkDown(Date.now(), id, which)),
       reply: (tag: ReplyTag, r: CoreReply, batch: number) =>

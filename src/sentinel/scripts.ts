@@ -26,7 +26,14 @@ export class ScriptRunner {
   ) {}
 
   schedule(path: string, args: readonly string[]): void {
-    this.queue.push({ argv: [path, ...args], running: false, retryNum: 0, startTime: 0, pid: 0, child: undefined });
+    this.queue.push({
+      argv: [path, ...args],
+      running: false,
+      retryNum: 0,
+      startTime: 0,
+      pid: 0,
+      child: undefined,
+    });
     if (this.queue.length > SCRIPT_MAX_QUEUE) {
       const idx = this.queue.findIndex((j) => !j.running);
       if (idx >= 0) this.queue.splice(idx, 1);

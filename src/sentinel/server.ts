@@ -14,7 +14,15 @@ import { Session } from './session.js';
 export const QUERY_BUFFER_LIMIT = 64 * 1024 * 1024;
 export const MAX_CLIENTS = 10_000;
 
-const SUBSCRIBE_MODE_OK = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+const SUBSCRIBE_MODE_OK = new Set([
+  'subscribe',
+  'psubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'ping',
+  'quit',
+  'reset',
+]);
 
 export class ClientServer {
   private readonly servers: net.Server[] = [];
@@ -41,13 +49,16 @@ export class ClientServer {
             resolve();
           });
         });
-        srv.on('error', (e) => this.daemon.logger.warning(`Listening socket error on ${host}:${port}: ${e.message}`));
+        srv.on('error', (e) =>
+          this.daemon.logger.warning(`Listening socket error on ${host}:${port}: ${e.message}`),
+        );
         this.servers.push(srv);
       } catch (e) {
         if (optional) continue;
         throw new Error(
           `Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}. ` +
             `Is another process using the port? Change 'port' or 'bind' in the config.`,
+          { cause: e },
         );
       }
     }
@@ -74,7 +85,7 @@ export class ClientServer {
       d.stats.rejectedConnections++;
       sock.end(
         '-DENIED Running in protected mode because protected mode is enabled and no password is set for the ' +
-          "default user. In this mode connections are only accepted from the loopback interface. Set a password " +
+          'default user. In this mode connections are only accepted from the loopback interface. Set a password ' +
           "with 'requirepass' or turn protected-mode off.\r\n",
       );
       return;
@@ -106,7 +117,10 @@ export class ClientServer {
           session.dropSubscriptions();
           return;
         }
-        this.dispatch(session, item.argv.map((b) => b.toString('utf8')));
+        this.dispatch(
+          session,
+          item.argv.map((b) => b.toString('utf8')),
+        );
         if (session.closeAfterReply) {
           sock.end();
           session.closed = true;
@@ -152,9 +166,7 @@ export class ClientServer {
       const sub = subcommandOf(spec, argv);
       if (!d.acl.allowed(session.user, spec.name, sub)) {
         const what = sub ? `${spec.name}|${sub}` : spec.name;
-        return R.error(
-          `NOPERM this user has no permissions to run the '${what}' command`,
-        );
+        return R.error(`NOPERM this user has no permissions to run the '${what}' command`);
       }
     }
     try {

@@ -18,7 +18,10 @@ test('one monitor discovers both replicas and reports the primary', () => {
   const m = w.monitors[0]!.masters.get('mymaster')!;
   assert.equal(m.replicas.size, 2);
   assert.deepEqual(
-    w.eventsOf('+slave').map((e) => e.message.split(' ')[1]).sort(),
+    w
+      .eventsOf('+slave')
+      .map((e) => e.message.split(' ')[1])
+      .sort(),
     ['127.0.0.1:6001', '127.0.0.1:6002'],
   );
   assert.equal(m.sDown, false);
@@ -30,7 +33,10 @@ test('kill of the primary: SDOWN after down-after, one failover, the best replic
   w.run(3000);
   const killedAt = w.now;
   w.node(6000).alive = false;
-  assert.ok(w.runUntil(() => w.eventsOf('+switch-master').length > 0, 20_000), 'no +switch-master');
+  assert.ok(
+    w.runUntil(() => w.eventsOf('+switch-master').length > 0, 20_000),
+    'no +switch-master',
+  );
   const sdown = w.eventsOf('+sdown').find((e) => e.message.startsWith('master'))!;
   assert.ok(sdown.t - killedAt >= 1000 && sdown.t - killedAt < 1300, `sdown after ${sdown.t - killedAt} ms`);
   const sw = w.eventsOf('+switch-master');
@@ -53,7 +59,10 @@ test('the old primary returning is converted into a replica of the new one', () 
   assert.ok(w.runUntil(() => w.eventsOf('+switch-master').length > 0, 20_000));
   const newPrimary = w.monitors[0]!.masters.get('mymaster')!.addr.port;
   w.node(6000).alive = true;
-  assert.ok(w.runUntil(() => w.eventsOf('+convert-to-slave').length > 0, 30_000), 'no +convert-to-slave');
+  assert.ok(
+    w.runUntil(() => w.eventsOf('+convert-to-slave').length > 0, 30_000),
+    'no +convert-to-slave',
+  );
   assert.equal(w.node(6000).role, 'slave');
   assert.equal(w.node(6000).master?.port, newPrimary);
 });
@@ -75,10 +84,10 @@ test('three monitors with quorum 2: exactly one leader, every monitor converges 
   for (const seed of [10, 11, 12, 13, 14]) {
     const w = group(seed, 3, 2);
     w.run(5000);
-    for (const core of w.monitors) assert.equal(core.masters.get('mymaster')!.sentinels.size, 2, `seed ${seed}`);
+    for (const core of w.monitors)
+      assert.equal(core.masters.get('mymaster')!.sentinels.size, 2, `seed ${seed}`);
     w.node(6000).alive = false;
-    const converged = () =>
-      w.monitors.every((c) => c.masters.get('mymaster')!.addr.port !== 6000);
+    const converged = () => w.monitors.every((c) => c.masters.get('mymaster')!.addr.port !== 6000);
     assert.ok(w.runUntil(converged, 60_000), `seed ${seed}: monitors did not converge`);
     const ports = new Set(w.monitors.map((c) => c.masters.get('mymaster')!.addr.port));
     assert.equal(ports.size, 1, `seed ${seed}`);
@@ -88,7 +97,8 @@ test('three monitors with quorum 2: exactly one leader, every monitor converges 
     // At most one leader per epoch.
     const leaders = new Map<number, Set<number>>();
     for (const e of elected) leaders.set(e.epoch, (leaders.get(e.epoch) ?? new Set()).add(e.monitor));
-    for (const [epoch, who] of leaders) assert.equal(who.size, 1, `seed ${seed}: epoch ${epoch} had ${who.size} leaders`);
+    for (const [epoch, who] of leaders)
+      assert.equal(who.size, 1, `seed ${seed}: epoch ${epoch} had ${who.size} leaders`);
     assert.ok(elected.length >= 1, `seed ${seed}`);
     const promoted = [...w.nodes.values()].filter((n) => n.role === 'master' && n.alive);
     assert.equal(promoted.length, 1, `seed ${seed}: ${promoted.length} primaries`);

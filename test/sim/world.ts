@@ -94,12 +94,28 @@ export class World {
     return n;
   }
 
-  addMonitor(port: number, masterPort: number, quorum: number, downAfterMs = 1000, failoverTimeoutMs = 10_000): SentinelCore {
+  addMonitor(
+    port: number,
+    masterPort: number,
+    quorum: number,
+    downAfterMs = 1000,
+    failoverTimeoutMs = 10_000,
+  ): SentinelCore {
     const idx = this.monitors.length;
     const myid = `${(idx + 1).toString(16).padStart(2, '0')}${'a'.repeat(38)}`;
-    const core = new SentinelCore({ myid, currentEpoch: 0, port, announceIp: '127.0.0.1' }, this.rand, this.now);
+    const core = new SentinelCore(
+      { myid, currentEpoch: 0, port, announceIp: '127.0.0.1' },
+      this.rand,
+      this.now,
+    );
     core.addMaster(
-      { name: 'mymaster', addr: { host: '127.0.0.1', port: masterPort }, quorum, downAfterMs, failoverTimeoutMs },
+      {
+        name: 'mymaster',
+        addr: { host: '127.0.0.1', port: masterPort },
+        quorum,
+        downAfterMs,
+        failoverTimeoutMs,
+      },
       this.now,
     );
     this.monitors.push(core);
@@ -180,8 +196,16 @@ export class World {
     if (n.role === 'master') {
       let i = 0;
       for (const r of this.nodes.values()) {
-        if (r.alive && r.role === 'slave' && r.master && key(r.master) === key(n.addr) && this.reachable(r.addr, n.addr)) {
-          lines.push(`slave${i++}:ip=${r.addr.host},port=${r.addr.port},state=online,offset=${r.offset},lag=0`);
+        if (
+          r.alive &&
+          r.role === 'slave' &&
+          r.master &&
+          key(r.master) === key(n.addr) &&
+          this.reachable(r.addr, n.addr)
+        ) {
+          lines.push(
+            `slave${i++}:ip=${r.addr.host},port=${r.addr.port},state=online,offset=${r.offset},lag=0`,
+          );
         }
       }
       lines.push(`master_replid:${n.replId}`, `master_repl_offset:${n.offset}`);
@@ -209,7 +233,12 @@ export class World {
     });
   }
 
-  private handleCommand(monitorIdx: number, target: Addr, cmds: readonly (readonly string[])[], tag: ReplyTag): void {
+  private handleCommand(
+    monitorIdx: number,
+    target: Addr,
+    cmds: readonly (readonly string[])[],
+    tag: ReplyTag,
+  ): void {
     const monitorIndex = this.monitorAddrs.findIndex((a) => key(a) === key(target));
     if (monitorIndex >= 0) {
       const peer = this.monitors[monitorIndex]!;
@@ -218,10 +247,19 @@ export class World {
       if (name === 'SENTINEL' && sub === 'is-master-down-by-addr') {
         const res = peer.isMasterDownByAddr(this.now, host ?? '', Number(port), Number(epoch), runId ?? '*');
         this.perform(monitorIndex, peer.drain());
-        return this.reply(monitorIdx, tag, {
-          t: 'array',
-          v: [{ t: 'int', v: res.down ? 1 : 0 }, { t: 'string', v: res.leader }, { t: 'int', v: res.epoch }],
-        }, 1);
+        return this.reply(
+          monitorIdx,
+          tag,
+          {
+            t: 'array',
+            v: [
+              { t: 'int', v: res.down ? 1 : 0 },
+              { t: 'string', v: res.leader },
+              { t: 'int', v: res.epoch },
+            ],
+          },
+          1,
+        );
       }
       return;
     }
@@ -262,7 +300,9 @@ export class World {
           links.set(e.link, e.addr);
           const isMonitor = this.monitorAddrs.some((a) => key(a) === key(e.addr));
           const n = this.nodes.get(key(e.addr));
-          const ok = isMonitor ? this.reachable(this.monitorAddrs[monitorIdx]!, e.addr) : this.linkUp(n, monitorIdx);
+          const ok = isMonitor
+            ? this.reachable(this.monitorAddrs[monitorIdx]!, e.addr)
+            : this.linkUp(n, monitorIdx);
           if (!ok) {
             this.schedule(this.latency(), () => {
               if (e.cc) core.linkDown(this.now, e.link, 'cc');
@@ -277,7 +317,8 @@ export class World {
           break;
         }
         case 'close':
-          if (e.which !== 'cc') this.subs.get(key(links.get(e.link) ?? { host: '', port: 0 }))?.delete(monitorIdx);
+          if (e.which !== 'cc')
+            this.subs.get(key(links.get(e.link) ?? { host: '', port: 0 }))?.delete(monitorIdx);
           break;
         case 'send': {
           const target = links.get(e.link);
@@ -293,7 +334,13 @@ export class World {
           break;
         }
         case 'event':
-          this.events.push({ t: this.now, monitor: monitorIdx, type: e.type, message: e.message, epoch: core.currentEpoch });
+          this.events.push({
+            t: this.now,
+            monitor: monitorIdx,
+            type: e.type,
+            message: e.message,
+            epoch: core.currentEpoch,
+          });
           break;
         default:
           break;

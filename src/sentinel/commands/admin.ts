@@ -11,7 +11,8 @@ export const shutdown: CommandSpec = {
   categories: ['@admin', '@slow', '@dangerous'],
   handler: ({ daemon, argv, session }) => {
     for (const a of argv.slice(1)) {
-      if (!['nosave', 'save', 'now', 'force', 'abort'].includes(a.toLowerCase())) return R.error('ERR syntax error');
+      if (!['nosave', 'save', 'now', 'force', 'abort'].includes(a.toLowerCase()))
+        return R.error('ERR syntax error');
     }
     if (argv.some((a) => a.toLowerCase() === 'abort')) return R.error('ERR No shutdown in progress.');
     session.closeAfterReply = true;
@@ -39,7 +40,8 @@ export const acl: CommandSpec = {
     const spec = acl.subcommands?.find((s) => s.name === sub);
     if (!spec) return unknownSubcommand(argv[1] ?? '', 'acl');
     const n = argv.length;
-    if ((spec.arity > 0 && n !== spec.arity) || (spec.arity < 0 && n < -spec.arity)) return wrongArity(`acl|${sub}`);
+    if ((spec.arity > 0 && n !== spec.arity) || (spec.arity < 0 && n < -spec.arity))
+      return wrongArity(`acl|${sub}`);
     const a = daemon.acl;
     switch (sub) {
       case 'whoami':
@@ -47,7 +49,9 @@ export const acl: CommandSpec = {
       case 'users':
         return R.bulks([...a.users.keys()].sort());
       case 'list':
-        return R.bulks([...a.users.values()].sort((x, y) => (x.name < y.name ? -1 : 1)).map((u) => a.describe(u)));
+        return R.bulks(
+          [...a.users.values()].sort((x, y) => (x.name < y.name ? -1 : 1)).map((u) => a.describe(u)),
+        );
       case 'setuser':
         try {
           a.setUser(argv[2] ?? '', argv.slice(3));
@@ -69,13 +73,42 @@ export const acl: CommandSpec = {
         return R.int(n2);
       }
       case 'cat':
-        return R.bulks(['keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap',
-          'hyperloglog', 'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous',
-          'connection', 'transaction', 'scripting']);
+        return R.bulks([
+          'keyspace',
+          'read',
+          'write',
+          'set',
+          'sortedset',
+          'list',
+          'hash',
+          'string',
+          'bitmap',
+          'hyperloglog',
+          'geo',
+          'stream',
+          'pubsub',
+          'admin',
+          'fast',
+          'slow',
+          'blocking',
+          'dangerous',
+          'connection',
+          'transaction',
+          'scripting',
+        ]);
       case 'help':
-        return R.array(['ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'WHOAMI', 'USERS', 'LIST',
-          'SETUSER <username> <attribute> [<attribute> ...]', 'DELUSER <username> [<username> ...]', 'CAT [<category>]',
-          'HELP'].map((l) => R.simple(l)));
+        return R.array(
+          [
+            'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+            'WHOAMI',
+            'USERS',
+            'LIST',
+            'SETUSER <username> <attribute> [<attribute> ...]',
+            'DELUSER <username> [<username> ...]',
+            'CAT [<category>]',
+            'HELP',
+          ].map((l) => R.simple(l)),
+        );
     }
     return unknownSubcommand(argv[1] ?? '', 'acl');
   },

@@ -154,7 +154,8 @@ export function infoText(d: Daemon, args: readonly string[], now: number): strin
         tiltSinceSeconds: Math.floor((now - core.tiltStartTime) / 1000),
         runningScripts: d.runtime.scripts.running,
         queueLength: d.runtime.scripts.queue.length,
-        simFlags: (core.simFailure.crashAfterElection ? 1 : 0) | (core.simFailure.crashAfterPromotion ? 2 : 0),
+        simFlags:
+          (core.simFailure.crashAfterElection ? 1 : 0) | (core.simFailure.crashAfterPromotion ? 2 : 0),
       }),
     );
   }

@@ -84,7 +84,8 @@ export const publish: CommandSpec = {
   flags: ['pubsub', 'loading', 'stale', 'fast', 'may-replicate', 'sentinel'],
   categories: ['@pubsub', '@fast'],
   handler: (ctx) => {
-    if (ctx.argv[1] !== HELLO_CHANNEL) return R.error('ERR Only HELLO messages are accepted by Sentinel instances.');
+    if (ctx.argv[1] !== HELLO_CHANNEL)
+      return R.error('ERR Only HELLO messages are accepted by Sentinel instances.');
     const d = ctx.daemon;
     d.runtime.observe(() => d.core.hello(ctx.now, ctx.argv[2] ?? ''));
     return R.int(1);

@@ -76,7 +76,11 @@ function master(d: Daemon, name: string | undefined): MasterState | undefined {
   return name === undefined ? undefined : d.core.masters.get(name);
 }
 
-function withMaster(ctx: CommandContext, d: Daemon, fn: (m: MasterState) => Reply | undefined): Reply | undefined {
+function withMaster(
+  ctx: CommandContext,
+  d: Daemon,
+  fn: (m: MasterState) => Reply | undefined,
+): Reply | undefined {
   const m = master(d, ctx.argv[2]);
   if (!m) return NO_SUCH_MASTER;
   return fn(m);
@@ -142,7 +146,8 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
 function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
   const port = parseInteger(ctx.argv[3] ?? '');
   const epoch = parseInteger(ctx.argv[4] ?? '');
-  if (port === undefined || epoch === undefined) return R.error('ERR value is not an integer or out of range');
+  if (port === undefined || epoch === undefined)
+    return R.error('ERR value is not an integer or out of range');
   const res = d.core.isMasterDownByAddr(ctx.now, ctx.argv[2] ?? '', port, epoch, ctx.argv[5] ?? '*');
   // Any vote is persisted by the effects below before this reply is written.
   d.runtime.flushEffects();
@@ -243,17 +248,26 @@ function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
     };
     if (opt === 'down-after-milliseconds' && moreArgs > 0) {
       const v = positive();
-      if (v === undefined) { failure = badfmt(j); break; }
+      if (v === undefined) {
+        failure = badfmt(j);
+        break;
+      }
       m.downAfterMs = v;
       for (const r of m.replicas.values()) r.downAfterMs = v;
       for (const s of m.sentinels.values()) s.downAfterMs = v;
     } else if (opt === 'failover-timeout' && moreArgs > 0) {
       const v = positive();
-      if (v === undefined) { failure = badfmt(j); break; }
+      if (v === undefined) {
+        failure = badfmt(j);
+        break;
+      }
       m.failoverTimeoutMs = v;
     } else if (opt === 'parallel-syncs' && moreArgs > 0) {
       const v = positive();
-      if (v === undefined) { failure = badfmt(j); break; }
+      if (v === undefined) {
+        failure = badfmt(j);
+        break;
+      }
       m.parallelSyncs = v;
     } else if ((opt === 'notification-script' || opt === 'client-reconfig-script') && moreArgs > 0) {
       const value = argv[++j] ?? '';
@@ -282,7 +296,10 @@ function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
       d.dropInstanceConnections(m);
     } else if (opt === 'quorum' && moreArgs > 0) {
       const v = positive();
-      if (v === undefined) { failure = badfmt(j); break; }
+      if (v === undefined) {
+        failure = badfmt(j);
+        break;
+      }
       m.quorum = v;
     } else if (opt === 'rename-command' && moreArgs > 1) {
       const oldName = argv[++j] ?? '';
@@ -292,18 +309,28 @@ function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
         break;
       }
       m.renamedCommands.delete(oldName.toLowerCase());
-      if (oldName.toLowerCase() !== newName.toLowerCase()) m.renamedCommands.set(oldName.toLowerCase(), newName);
+      if (oldName.toLowerCase() !== newName.toLowerCase())
+        m.renamedCommands.set(oldName.toLowerCase(), newName);
     } else if (opt === 'master-reboot-down-after-period' && moreArgs > 0) {
       const v = parseInteger(argv[++j] ?? '');
-      if (v === undefined || v < 0) { failure = badfmt(j); break; }
+      if (v === undefined || v < 0) {
+        failure = badfmt(j);
+        break;
+      }
       m.masterRebootDownAfterMs = v;
     } else if (opt === 'failover-policy' && moreArgs > 0) {
       const v = (argv[++j] ?? '').toLowerCase();
-      if (v !== 'safe' && v !== 'available') { failure = badfmt(j); break; }
+      if (v !== 'safe' && v !== 'available') {
+        failure = badfmt(j);
+        break;
+      }
       m.failoverPolicy = v;
     } else if (opt === 'max-lag-on-failover' && moreArgs > 0) {
       const v = parseInteger(argv[++j] ?? '');
-      if (v === undefined || v < 0) { failure = badfmt(j); break; }
+      if (v === undefined || v < 0) {
+        failure = badfmt(j);
+        break;
+      }
       m.maxLagOnFailover = v === 0 ? undefined : v;
     } else {
       failure = R.error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`);
@@ -346,12 +373,18 @@ function infoCache(ctx: CommandContext, d: Daemon): Reply {
   for (const m of masters) {
     out.push(R.bulk(m.name));
     const rows: Reply[] = [
-      R.array([R.int(m.infoRefresh ? ctx.now - m.infoRefresh : 0), m.info === undefined ? R.null : R.bulk(m.info)]),
+      R.array([
+        R.int(m.infoRefresh ? ctx.now - m.infoRefresh : 0),
+        m.info === undefined ? R.null : R.bulk(m.info),
+      ]),
     ];
     for (const r of m.replicas.values()) {
       // Sentinel tests the master's info_refresh here; the age shown is the replica's.
       rows.push(
-        R.array([R.int(m.infoRefresh ? ctx.now - r.infoRefresh : 0), r.info === undefined ? R.null : R.bulk(r.info)]),
+        R.array([
+          R.int(m.infoRefresh ? ctx.now - r.infoRefresh : 0),
+          r.info === undefined ? R.null : R.bulk(r.info),
+        ]),
       );
     }
     out.push(R.array(rows));
@@ -365,10 +398,14 @@ function simulateFailure(ctx: CommandContext, d: Daemon): Reply {
     const f = a.toLowerCase();
     if (f === 'crash-after-election') {
       d.core.simFailure.crashAfterElection = true;
-      d.logger.warning('Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
+      d.logger.warning(
+        'Failure simulation: this Sentinel will crash after being successfully elected as failover leader',
+      );
     } else if (f === 'crash-after-promotion') {
       d.core.simFailure.crashAfterPromotion = true;
-      d.logger.warning('Failure simulation: this Sentinel will crash after promoting the selected replica to master');
+      d.logger.warning(
+        'Failure simulation: this Sentinel will crash after promoting the selected replica to master',
+      );
     } else if (f === 'help') {
       return R.bulks(['crash-after-election', 'crash-after-promotion']);
     } else {

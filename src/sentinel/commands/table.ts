@@ -50,10 +50,12 @@ export const command: CommandSpec = {
     if (sub === 'info') {
       const names = argv.slice(2);
       if (names.length === 0) return R.array(ALL.map(commandInfo));
-      return R.array(names.map((n) => {
-        const c = findCommand(n.toLowerCase());
-        return c ? commandInfo(c) : R.nullArray;
-      }));
+      return R.array(
+        names.map((n) => {
+          const c = findCommand(n.toLowerCase());
+          return c ? commandInfo(c) : R.nullArray;
+        }),
+      );
     }
     if (sub === 'docs') {
       const names = argv.length > 2 ? argv.slice(2).map((n) => n.toLowerCase()) : ALL.map((c) => c.name);
@@ -61,7 +63,14 @@ export const command: CommandSpec = {
       for (const n of names) {
         const c = findCommand(n);
         if (!c) continue;
-        out.push([c.name, R.strMap([['summary', R.bulk(`The ${c.name.toUpperCase()} command`)], ['since', R.bulk('1.0.0')], ['group', R.bulk(c.name === 'sentinel' ? 'sentinel' : 'connection')]])]);
+        out.push([
+          c.name,
+          R.strMap([
+            ['summary', R.bulk(`The ${c.name.toUpperCase()} command`)],
+            ['since', R.bulk('1.0.0')],
+            ['group', R.bulk(c.name === 'sentinel' ? 'sentinel' : 'connection')],
+          ]),
+        ]);
       }
       return R.strMap(out);
     }
@@ -71,8 +80,22 @@ export const command: CommandSpec = {
 };
 
 const ALL: CommandSpec[] = [
-  sentinelCommand, ping, auth, hello, quit, client, info, role, subscribe, psubscribe, unsubscribe,
-  punsubscribe, publish, shutdown, acl, command,
+  sentinelCommand,
+  ping,
+  auth,
+  hello,
+  quit,
+  client,
+  info,
+  role,
+  subscribe,
+  psubscribe,
+  unsubscribe,
+  punsubscribe,
+  publish,
+  shutdown,
+  acl,
+  command,
 ];
 
 const BY_NAME = new Map(ALL.map((c) => [c.name, c]));

@@ -1,5 +1,11 @@
 export * from './model.js';
-export { ConfigError, checkConfigFileWritable, loadConfigFile, parseConfig, type ParseOptions } from './parse.js';
+export {
+  ConfigError,
+  checkConfigFileWritable,
+  loadConfigFile,
+  parseConfig,
+  type ParseOptions,
+} from './parse.js';
 export {
   REWRITE_SIGNATURE,
   renderConfig,

@@ -77,11 +77,17 @@ const PRE_MONITOR = new Set([
 /** Each sentinel option with its accepted word counts (after `sentinel`) and its usage. */
 const SENTINEL_USAGE: Record<string, { argc: readonly number[]; usage: string }> = {
   monitor: { argc: [5], usage: 'sentinel monitor <master-name> <ip> <port> <quorum>' },
-  'down-after-milliseconds': { argc: [3], usage: 'sentinel down-after-milliseconds <master-name> <milliseconds>' },
+  'down-after-milliseconds': {
+    argc: [3],
+    usage: 'sentinel down-after-milliseconds <master-name> <milliseconds>',
+  },
   'failover-timeout': { argc: [3], usage: 'sentinel failover-timeout <master-name> <milliseconds>' },
   'parallel-syncs': { argc: [3], usage: 'sentinel parallel-syncs <master-name> <numreplicas>' },
   'notification-script': { argc: [3], usage: 'sentinel notification-script <master-name> <script-path>' },
-  'client-reconfig-script': { argc: [3], usage: 'sentinel client-reconfig-script <master-name> <script-path>' },
+  'client-reconfig-script': {
+    argc: [3],
+    usage: 'sentinel client-reconfig-script <master-name> <script-path>',
+  },
   'auth-pass': { argc: [3], usage: 'sentinel auth-pass <master-name> <password>' },
   'auth-user': { argc: [3], usage: 'sentinel auth-user <master-name> <username>' },
   'current-epoch': { argc: [2], usage: 'sentinel current-epoch <epoch>' },
@@ -213,12 +219,17 @@ class Parser {
         const hint = argv.slice(1).some((a) => a.startsWith('#'))
           ? " ('#' starts a comment only at the beginning of a line: move the comment to its own line)"
           : ' (quote a value that contains spaces)';
-        this.fail(file, line, `wrong number of arguments: '${name}' takes exactly one value, got ${argc - 1}${hint}`);
+        this.fail(
+          file,
+          line,
+          `wrong number of arguments: '${name}' takes exactly one value, got ${argc - 1}${hint}`,
+        );
       }
       let values = argv.slice(1);
       if (multi && argc === 2 && argv[1] !== '') {
         const split = splitArgs(argv[1]!);
-        if (split === null) this.fail(file, line, `unbalanced quotes in the value of '${name}'; close the quote`);
+        if (split === null)
+          this.fail(file, line, `unbalanced quotes in the value of '${name}'; close the quote`);
         values = split;
       }
       const problem = checkServerDirectiveValues(def, values);
@@ -242,7 +253,7 @@ class Parser {
         return this.fail(
           file,
           line,
-          "wrong number of arguments: use 'rename-command <command> <new-name>' (\"\" as the new name disables it)",
+          'wrong number of arguments: use \'rename-command <command> <new-name>\' ("" as the new name disables it)',
         );
       case 'user':
         if (argc >= 2) return this.user(argv.slice(1), file, line);
@@ -258,7 +269,8 @@ class Parser {
     }
     if (name.includes('.')) {
       // A module's config (`module.option value`): queued by Redis, never applied in Sentinel mode.
-      if (argc < 2) return this.fail(file, line, `module config '${name}' specified without value; add the value`);
+      if (argc < 2)
+        return this.fail(file, line, `module config '${name}' specified without value; add the value`);
       return this.ignore(name, argv, file, line);
     }
     this.fail(
@@ -309,7 +321,11 @@ class Parser {
             accessSync(target, fsConstants.X_OK);
           } catch (e) {
             if (e instanceof ConfigError) throw e;
-            this.fail(file, line, `cannot change to dir '${v}': ${errnoText(e)}; create the directory or fix the path`);
+            this.fail(
+              file,
+              line,
+              `cannot change to dir '${v}': ${errnoText(e)}; create the directory or fix the path`,
+            );
           }
         }
         this.cwd = target;
@@ -330,7 +346,11 @@ class Parser {
 
   private include(pattern: string, file: string, line: number): void {
     if (this.includeDepth >= 16) {
-      this.fail(file, line, `include nesting is deeper than 16 files; check that '${pattern}' does not include itself`);
+      this.fail(
+        file,
+        line,
+        `include nesting is deeper than 16 files; check that '${pattern}' does not include itself`,
+      );
     }
     const target = resolve(this.cwd, pattern);
     let files: string[];
@@ -345,7 +365,11 @@ class Parser {
       try {
         text = readFileSync(f, 'utf8');
       } catch (e) {
-        this.fail(file, line, `can't open config file '${f}': ${errnoText(e)}; fix the include path or create the file`);
+        this.fail(
+          file,
+          line,
+          `can't open config file '${f}': ${errnoText(e)}; fix the include path or create the file`,
+        );
       }
       this.includeDepth++;
       try {
@@ -496,7 +520,8 @@ class Parser {
     };
     const port = (v: string): number => {
       const n = toInt(v);
-      if (n === null || n < 0 || n > 65535) fail(`invalid port number '${v}'; use a port between 0 and 65535`);
+      if (n === null || n < 0 || n > 65535)
+        fail(`invalid port number '${v}'; use a port between 0 and 65535`);
       return n;
     };
     const host = (v: string): string => {
@@ -513,7 +538,9 @@ class Parser {
         try {
           accessSync(resolve(this.cwd, v), fsConstants.X_OK);
         } catch (e) {
-          fail(`${what} '${v}' seems non existing or non executable (${errnoText(e)}); fix the path or chmod +x it`);
+          fail(
+            `${what} '${v}' seems non existing or non executable (${errnoText(e)}); fix the path or chmod +x it`,
+          );
         }
       }
       return v;
@@ -527,12 +554,16 @@ class Parser {
         const quorum = toInt(q);
         if (quorum === null) fail(`quorum must be an integer >= 1, got '${q}'`);
         if (quorum < 1) {
-          fail(`quorum must be >= 1, got ${quorum}; set it to how many Sentinels must agree the master is down`);
+          fail(
+            `quorum must be >= 1, got ${quorum}; set it to how many Sentinels must agree the master is down`,
+          );
         }
         const addr = host(h);
         const prt = port(p);
         if (cfg.masters.has(name)) {
-          fail(`duplicate master name '${name}'; each 'sentinel monitor' needs its own name, remove one of them`);
+          fail(
+            `duplicate master name '${name}'; each 'sentinel monitor' needs its own name, remove one of them`,
+          );
         }
         const m = newMasterConfig(name, addr, prt, quorum);
         if (file !== this.mainFile) m.definedIn = file;
@@ -553,7 +584,9 @@ class Parser {
         const m = master();
         const n = toInt(args[2]!);
         if (n === null || n < 1) {
-          fail(`parallel-syncs must be an integer >= 1, got '${args[2]!}'; it is how many replicas resync at once`);
+          fail(
+            `parallel-syncs must be an integer >= 1, got '${args[2]!}'; it is how many replicas resync at once`,
+          );
         }
         m.parallelSyncs = n;
         return;
@@ -630,7 +663,9 @@ class Parser {
         const from = args[2]!;
         for (const k of m.renamedCommands.keys()) {
           if (k.toLowerCase() === from.toLowerCase()) {
-            fail(`same command '${from}' renamed multiple times with rename-command for '${m.name}'; keep one line`);
+            fail(
+              `same command '${from}' renamed multiple times with rename-command for '${m.name}'; keep one line`,
+            );
           }
         }
         m.renamedCommands.set(from, args[3]!);
@@ -675,7 +710,9 @@ class Parser {
         const m = master();
         const n = memtoull(args[2]!);
         if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER)) {
-          fail(`max-lag-on-failover must be a number of bytes (units b, kb, mb, gb allowed), got '${args[2]!}'`);
+          fail(
+            `max-lag-on-failover must be a number of bytes (units b, kb, mb, gb allowed), got '${args[2]!}'`,
+          );
         }
         m.maxLagOnFailoverBytes = Number(n);
         return;

@@ -3,7 +3,18 @@
  * announces it leaves the process, so the write happens inline: temp file, fsync, rename,
  * fsync of the directory.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  fchmodSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { SentinelConfig } from './model.js';
 import { renderConfig, type RenderOptions } from './rewrite.js';
@@ -50,7 +61,11 @@ export function writeFileAtomicSync(path: string, text: string): void {
   }
 }
 
-export function rewriteConfigFileSync(path: string, cfg: SentinelConfig, options: RenderOptions = {}): string {
+export function rewriteConfigFileSync(
+  path: string,
+  cfg: SentinelConfig,
+  options: RenderOptions = {},
+): string {
   let old = '';
   try {
     old = readFileSync(path, 'utf8');

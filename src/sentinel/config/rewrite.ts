@@ -157,7 +157,8 @@ const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
 function rewriteServerOptions(state: RewriteState, cfg: SentinelConfig, options: RenderOptions): void {
   state.rewriteLine('port', `port ${cfg.port}`, cfg.port !== REDIS_DEFAULT_PORT);
-  const defaultBind = cfg.bind.length === DEFAULT_BIND.length && cfg.bind.every((b, i) => b === DEFAULT_BIND[i]);
+  const defaultBind =
+    cfg.bind.length === DEFAULT_BIND.length && cfg.bind.every((b, i) => b === DEFAULT_BIND[i]);
   if (defaultBind) {
     state.markProcessed('bind');
   } else {
@@ -187,7 +188,11 @@ function rewriteServerOptions(state: RewriteState, cfg: SentinelConfig, options:
 
 function rewriteSentinelOptions(state: RewriteState, cfg: SentinelConfig): void {
   const put = (option: string, words: (string | number)[], force = true): void => {
-    const line = ['sentinel', option, ...words.map((w) => (typeof w === 'number' ? String(w) : formatArg(w)))];
+    const line = [
+      'sentinel',
+      option,
+      ...words.map((w) => (typeof w === 'number' ? String(w) : formatArg(w))),
+    ];
     state.rewriteLine(`sentinel ${option}`, line.join(' '), force);
   };
 
@@ -203,7 +208,8 @@ function rewriteSentinelOptions(state: RewriteState, cfg: SentinelConfig): void 
     const inMainFile = m.definedIn === undefined;
     if (inMainFile) put('monitor', [m.name, m.host, m.port, m.quorum]);
     if (m.downAfterMs !== DEFAULT_DOWN_AFTER_MS) put('down-after-milliseconds', [m.name, m.downAfterMs]);
-    if (m.failoverTimeoutMs !== DEFAULT_FAILOVER_TIMEOUT_MS) put('failover-timeout', [m.name, m.failoverTimeoutMs]);
+    if (m.failoverTimeoutMs !== DEFAULT_FAILOVER_TIMEOUT_MS)
+      put('failover-timeout', [m.name, m.failoverTimeoutMs]);
     if (m.parallelSyncs !== DEFAULT_PARALLEL_SYNCS) put('parallel-syncs', [m.name, m.parallelSyncs]);
     if (m.notificationScript !== undefined) put('notification-script', [m.name, m.notificationScript]);
     if (m.clientReconfigScript !== undefined) put('client-reconfig-script', [m.name, m.clientReconfigScript]);

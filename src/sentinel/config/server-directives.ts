@@ -141,8 +141,20 @@ export const SERVER_DIRECTIVES: readonly ServerDirective[] = [
   { name: 'port', kind: 'number', min: 0n, max: 65535n },
   { name: 'io-threads', kind: 'number', min: 1n, max: 128n },
   { name: 'auto-aof-rewrite-percentage', kind: 'number', min: 0n, max: 2147483647n },
-  { name: 'cluster-replica-validity-factor', alias: 'cluster-slave-validity-factor', kind: 'number', min: 0n, max: 2147483647n },
-  { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'number', min: -2147483648n, max: 2147483647n },
+  {
+    name: 'cluster-replica-validity-factor',
+    alias: 'cluster-slave-validity-factor',
+    kind: 'number',
+    min: 0n,
+    max: 2147483647n,
+  },
+  {
+    name: 'list-max-listpack-size',
+    alias: 'list-max-ziplist-size',
+    kind: 'number',
+    min: -2147483648n,
+    max: 2147483647n,
+  },
   { name: 'tcp-keepalive', kind: 'number', min: 0n, max: 2147483647n },
   { name: 'cluster-migration-barrier', kind: 'number', min: 0n, max: 2147483647n },
   { name: 'active-defrag-cycle-min', kind: 'number', min: 1n, max: 99n },
@@ -163,7 +175,13 @@ export const SERVER_DIRECTIVES: readonly ServerDirective[] = [
   { name: 'cluster-announce-port', kind: 'number', min: 0n, max: 65535n },
   { name: 'cluster-announce-tls-port', kind: 'number', min: 0n, max: 65535n },
   { name: 'repl-timeout', kind: 'number', min: 1n, max: 2147483647n },
-  { name: 'repl-ping-replica-period', alias: 'repl-ping-slave-period', kind: 'number', min: 1n, max: 2147483647n },
+  {
+    name: 'repl-ping-replica-period',
+    alias: 'repl-ping-slave-period',
+    kind: 'number',
+    min: 1n,
+    max: 2147483647n,
+  },
   { name: 'list-compress-depth', kind: 'number', min: 0n, max: 2147483647n },
   { name: 'rdb-key-save-delay', kind: 'number', min: -2147483648n, max: 2147483647n },
   { name: 'key-load-delay', kind: 'number', min: -2147483648n, max: 2147483647n },
@@ -180,7 +198,13 @@ export const SERVER_DIRECTIVES: readonly ServerDirective[] = [
   { name: 'active-defrag-max-scan-fields', kind: 'number', min: 1n, max: 9223372036854775807n },
   { name: 'slowlog-max-len', kind: 'number', min: 0n, max: 9223372036854775807n },
   { name: 'acllog-max-len', kind: 'number', min: 0n, max: 9223372036854775807n },
-  { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'number', min: 0n, max: 9223372036854775807n },
+  {
+    name: 'busy-reply-threshold',
+    alias: 'lua-time-limit',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+  },
   { name: 'cluster-node-timeout', kind: 'number', min: 0n, max: 9223372036854775807n },
   { name: 'slowlog-log-slower-than', kind: 'number', min: -1n, max: 9223372036854775807n },
   { name: 'latency-monitor-threshold', kind: 'number', min: 0n, max: 9223372036854775807n },
@@ -188,18 +212,90 @@ export const SERVER_DIRECTIVES: readonly ServerDirective[] = [
   { name: 'stream-node-max-entries', kind: 'number', min: 0n, max: 9223372036854775807n },
   { name: 'repl-backlog-size', kind: 'number', min: 1n, max: 9223372036854775807n, memory: true },
   { name: 'maxmemory', kind: 'number', min: 0n, max: 18446744073709551615n, unsigned: true, memory: true },
-  { name: 'cluster-link-sendbuf-limit', kind: 'number', min: 0n, max: 18446744073709551615n, unsigned: true, memory: true },
-  { name: 'hash-max-listpack-entries', alias: 'hash-max-ziplist-entries', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true },
+  {
+    name: 'cluster-link-sendbuf-limit',
+    kind: 'number',
+    min: 0n,
+    max: 18446744073709551615n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'hash-max-listpack-entries',
+    alias: 'hash-max-ziplist-entries',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+  },
   { name: 'set-max-intset-entries', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true },
-  { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true },
-  { name: 'active-defrag-ignore-bytes', kind: 'number', min: 1n, max: 9223372036854775807n, unsigned: true, memory: true },
-  { name: 'hash-max-listpack-value', alias: 'hash-max-ziplist-value', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true, memory: true },
-  { name: 'stream-node-max-bytes', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true, memory: true },
-  { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true, memory: true },
-  { name: 'hll-sparse-max-bytes', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true, memory: true },
+  {
+    name: 'zset-max-listpack-entries',
+    alias: 'zset-max-ziplist-entries',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+  },
+  {
+    name: 'active-defrag-ignore-bytes',
+    kind: 'number',
+    min: 1n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'hash-max-listpack-value',
+    alias: 'hash-max-ziplist-value',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'stream-node-max-bytes',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'zset-max-listpack-value',
+    alias: 'zset-max-ziplist-value',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'hll-sparse-max-bytes',
+    kind: 'number',
+    min: 0n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
   { name: 'tracking-table-max-keys', kind: 'number', min: 0n, max: 9223372036854775807n, unsigned: true },
-  { name: 'client-query-buffer-limit', kind: 'number', min: 1048576n, max: 9223372036854775807n, unsigned: true, memory: true },
-  { name: 'maxmemory-clients', kind: 'number', min: -100n, max: 9223372036854775807n, memory: true, percent: true },
+  {
+    name: 'client-query-buffer-limit',
+    kind: 'number',
+    min: 1048576n,
+    max: 9223372036854775807n,
+    unsigned: true,
+    memory: true,
+  },
+  {
+    name: 'maxmemory-clients',
+    kind: 'number',
+    min: -100n,
+    max: 9223372036854775807n,
+    memory: true,
+    percent: true,
+  },
   { name: 'repl-backlog-ttl', kind: 'number', min: 0n, max: 9223372036854775807n },
   { name: 'auto-aof-rewrite-min-size', kind: 'number', min: 0n, max: 9223372036854775807n, memory: true },
   { name: 'loading-process-events-interval-bytes', kind: 'number', min: 1024n, max: 2147483647n },
@@ -326,8 +422,11 @@ function strtollWhole(s: string): bigint | null {
 /** C `strtod` accepting the whole string (no leading blank), finite, like Redis's `string2d`. */
 function string2d(s: string): number | null {
   if (s.length === 0 || /^\s/.test(s)) return null;
-  if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|0[xX][0-9a-fA-F]+|inf(inity)?)$/i.test(s)) return null;
-  const v = /^[+-]?0x/i.test(s) ? Number.parseInt(s, 16) : Number(s.replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'));
+  if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|0[xX][0-9a-fA-F]+|inf(inity)?)$/i.test(s))
+    return null;
+  const v = /^[+-]?0x/i.test(s)
+    ? Number.parseInt(s, 16)
+    : Number(s.replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'));
   return Number.isNaN(v) ? null : v;
 }
 
@@ -385,9 +484,19 @@ function checkString(check: StringCheck | undefined, v: string): string | null {
       return isBaseName ? null : "appenddirname can't be a path, just a dirname";
     case 'hostname':
       if (Buffer.byteLength(v) >= 256) return 'Hostnames must be less than 256 characters';
-      return /^[A-Za-z0-9.-]*$/.test(v) ? null : 'Hostnames may only contain alphanumeric characters, hyphens or dots';
+      return /^[A-Za-z0-9.-]*$/.test(v)
+        ? null
+        : 'Hostnames may only contain alphanumeric characters, hyphens or dots';
     case 'proc-title-template': {
-      const known = new Set(['title', 'listen-addr', 'server-mode', 'config-file', 'port', 'tls-port', 'unixsocket']);
+      const known = new Set([
+        'title',
+        'listen-addr',
+        'server-mode',
+        'config-file',
+        'port',
+        'tls-port',
+        'unixsocket',
+      ]);
       const expanded = v.replace(/\{([^{}]*)\}/g, (_m, name: string) => (known.has(name) ? 'x' : '\u0000'));
       if (expanded.includes('\u0000') || /[{}]/.test(expanded) || expanded.trim() === '') {
         return 'template format is invalid or contains unknown variables';
@@ -406,7 +515,8 @@ function checkSpecial(name: string, args: readonly string[]): string | null {
       if (a.length % 2 === 1) return 'Invalid save parameters';
       for (let j = 0; j < a.length; j++) {
         const v = strtollWhole(a[j]!);
-        if (v === null || (j % 2 === 0 && v < 1n) || (j % 2 === 1 && v < 0n)) return 'Invalid save parameters';
+        if (v === null || (j % 2 === 0 && v < 1n) || (j % 2 === 1 && v < 0n))
+          return 'Invalid save parameters';
       }
       return null;
     }
@@ -418,7 +528,12 @@ function checkSpecial(name: string, args: readonly string[]): string | null {
           return 'Invalid client class specified in buffer limit configuration.';
         }
         const secs = strtollWhole(args[j + 3]!);
-        if (memtoull(args[j + 1]!) === null || memtoull(args[j + 2]!) === null || secs === null || secs < 0n) {
+        if (
+          memtoull(args[j + 1]!) === null ||
+          memtoull(args[j + 2]!) === null ||
+          secs === null ||
+          secs < 0n
+        ) {
           return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
         }
       }
@@ -436,7 +551,9 @@ function checkSpecial(name: string, args: readonly string[]): string | null {
     }
     case 'notify-keyspace-events':
       if (args.length !== 1) return 'wrong number of arguments';
-      return /^[Ag$lshzxeKEtmdn]*$/.test(args[0]!) ? null : "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      return /^[Ag$lshzxeKEtmdn]*$/.test(args[0]!)
+        ? null
+        : "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
     case 'bind':
       return args.length > 16 ? 'Too many bind addresses specified.' : null;
     case 'replicaof': {
@@ -450,7 +567,8 @@ function checkSpecial(name: string, args: readonly string[]): string | null {
       for (const a of args) {
         const v = string2d(a);
         if (v === null) return 'Invalid latency-tracking-info-percentiles parameters';
-        if (v > 100 || v < 0) return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]';
+        if (v > 100 || v < 0)
+          return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]';
       }
       return null;
     }
