@@ -5,7 +5,15 @@
 //  - reapOrphans() kills servers left behind by a harness process that was itself SIGKILLed
 //    (each process records its children in <tmpdir>/vigil-h-<ownerPid>-*/pids).
 import { after } from 'node:test';
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +38,11 @@ const CLEANUP_STEP_TIMEOUT_MS = 10_000;
 export const keepTempDirs = process.env['VIGIL_HARNESS_KEEP'] === '1';
 
 /** Registers a cleanup step; returns a function that unregisters it (call it once the thing is gone). */
-export function onCleanup(label: string, fn: () => void | Promise<void>, kind: CleanupKind = 'other'): () => void {
+export function onCleanup(
+  label: string,
+  fn: () => void | Promise<void>,
+  kind: CleanupKind = 'other',
+): () => void {
   const id = nextId++;
   entries.set(id, { id, label, kind, fn });
   return () => {
@@ -54,7 +66,9 @@ export async function cleanupAll(): Promise<void> {
     const batch = [...entries.values()].filter((e) => e.kind === phase).reverse();
     for (const e of batch) entries.delete(e.id);
     const results = await Promise.allSettled(
-      batch.map((e) => withTimeout(Promise.resolve().then(e.fn), CLEANUP_STEP_TIMEOUT_MS, `cleanup: ${e.label}`)),
+      batch.map((e) =>
+        withTimeout(Promise.resolve().then(e.fn), CLEANUP_STEP_TIMEOUT_MS, `cleanup: ${e.label}`),
+      ),
     );
     results.forEach((r, i) => {
       if (r.status === 'rejected') {
@@ -173,15 +187,19 @@ export function isAlive(pid: number): boolean {
   return procState(pid) !== 'Z';
 }
 
-process.on('exit', () => {
-  killAllSync();
-  for (const fn of exitHooks) {
+function runExitHooks(): void {
+  for (const fn of exitHooks.splice(0)) {
     try {
       fn();
     } catch {
       // Exit hooks must not throw.
     }
   }
+}
+
+process.on('exit', () => {
+  killAllSync();
+  runExitHooks();
   if (root !== undefined && !keepTempDirs && live.size === 0) {
     try {
       rmSync(root, { recursive: true, force: true });
@@ -194,6 +212,7 @@ process.on('exit', () => {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   const handler = (): void => {
     killAllSync();
+    runExitHooks();
     process.removeListener(sig, handler);
     // Nobody else handles the signal: die of it, as the default disposition would have.
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);

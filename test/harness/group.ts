@@ -1,5 +1,11 @@
 // A primary and N replicas replicating from it.
-import { parseRole, RedisServer, type Persistence, type RedisServerOptions, type RoleInfo } from './redis-server.js';
+import {
+  parseRole,
+  RedisServer,
+  type Persistence,
+  type RedisServerOptions,
+  type RoleInfo,
+} from './redis-server.js';
 import type { MonitoredMaster } from './sentinel-process.js';
 import { waitFor } from './wait.js';
 
@@ -18,6 +24,19 @@ export interface RedisGroupOptions {
   /** Deadline for every replica to report master_link_status:up. Default 15 000 ms. */
   syncTimeoutMs?: number;
   startTimeoutMs?: number;
+}
+
+/** Ports of the replicas an INFO replication reply lists with state=online. */
+export function onlineReplicaPorts(info: Record<string, string>): Set<number> {
+  const ports = new Set<number>();
+  for (const [k, v] of Object.entries(info)) {
+    if (!/^slave\d+$/.test(k)) continue;
+    const fields = new Map(
+      v.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    if (fields.get('state') === 'online') ports.add(Number(fields.get('port')));
+  }
+  return ports;
 }
 
 export class RedisGroup {
@@ -96,7 +115,9 @@ export class RedisGroup {
   async currentPrimary(): Promise<RedisServer | undefined> {
     const masters = await this.masters();
     if (masters.length > 1) {
-      throw new Error(`several nodes report role master: ${masters.map((m) => `${m.label} ${m.addr}`).join(', ')}`);
+      throw new Error(
+        `several nodes report role master: ${masters.map((m) => `${m.label} ${m.addr}`).join(', ')}`,
+      );
     }
     return masters[0];
   }
@@ -110,16 +131,27 @@ export class RedisGroup {
     const others = this.nodes.filter((n) => n !== primary && n.running);
     const timeoutMs = opts.timeoutMs ?? 15_000;
     await Promise.all(others.map((r) => r.waitForLinkUp({ primary, timeoutMs })));
-    await waitFor(async () => Number((await primary.info('replication'))['connected_slaves']) >= others.length, {
-      what: `${primary.label} ${primary.addr} to report ${others.length} connected replicas`,
-      timeoutMs,
-    });
+    // A replica says `up` once it has loaded the snapshot; the primary puts it online (and lists it
+    // in ROLE) only after its first REPLCONF ACK, so wait for that side too.
+    await waitFor(
+      async () => {
+        const online = onlineReplicaPorts(await primary.info('replication'));
+        return others.every((o) => online.has(o.port));
+      },
+      { what: `${primary.label} ${primary.addr} to list ${others.length} replicas as online`, timeoutMs },
+    );
   }
 
   /** A Sentinel `monitor` entry for this group's initial primary (with auth-pass when the group has a password). */
   monitorSpec(name: string, opts: Omit<MonitoredMaster, 'name' | 'host' | 'port'>): MonitoredMaster {
     const auth = this.primary.requirepass;
-    return { name, host: this.primary.host, port: this.primary.port, ...(auth !== undefined ? { authPass: auth } : {}), ...opts };
+    return {
+      name,
+      host: this.primary.host,
+      port: this.primary.port,
+      ...(auth !== undefined ? { authPass: auth } : {}),
+      ...opts,
+    };
   }
 
   /** Stops every node concurrently (SIGKILL with `kill`, otherwise a graceful stop with a deadline). */

@@ -2,7 +2,16 @@
 // vigil-sentinel): a config file and log in its own directory, a loopback port, start with a
 // readiness deadline, SIGKILL / graceful stop / SIGSTOP / SIGCONT / restart on the same port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { makeTempDir, onCleanup, procState, trackPid, untrackPid } from './cleanup.js';
@@ -304,7 +313,10 @@ export abstract class ManagedProcess {
   /** The last `lines` lines of the process's log file (or of its captured output if it has no log). */
   logTail(lines = 50): string {
     const text = readTail(this.logPath, 256 * 1024) || readTail(this.outputPath, 256 * 1024);
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   }
 
   /** Current text of the config file (the process may have rewritten it). */
@@ -314,7 +326,10 @@ export abstract class ManagedProcess {
 
   /** Log and output tails, for error messages. */
   diagnostics(lines = 30): string {
-    const out = readTail(this.outputPath, 8 * 1024).split('\n').slice(-lines).join('\n');
+    const out = readTail(this.outputPath, 8 * 1024)
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
     const exit = this.exitInfo ? describeExit(this.exitInfo) : this.running ? 'running' : 'not started';
     return (
       `--- ${this.label} ${this.addr} (${exit}) log ${this.logPath} ---\n${this.logTail(lines)}\n` +

@@ -7,7 +7,7 @@
 // port is never handed out twice in one process, and a lock file under <tmpdir>/vigil-h-ports
 // keeps concurrently running test processes from picking the same one.
 import net from 'node:net';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, onProcessExit } from './cleanup.js';
@@ -37,7 +37,10 @@ onProcessExit(() => {
 
 function ephemeralRange(): [number, number] {
   try {
-    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (lo !== undefined && hi !== undefined && Number.isInteger(lo) && Number.isInteger(hi)) return [lo, hi];
   } catch {
     // Not Linux: assume the IANA dynamic range.
@@ -77,9 +80,41 @@ function ephemeralPort(): Promise<number> {
     srv.once('error', reject);
     srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
       const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
+}
+
+function lockOwner(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
+let swept = false;
+
+/** Removes lock files left by processes that died without running their exit hook. */
+function sweepStaleLocks(): void {
+  let names: string[];
+  try {
+    names = readdirSync(lockDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const owner = lockOwner(join(lockDir, n));
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+      try {
+        unlinkSync(join(lockDir, n));
+      } catch {
+        // Someone else swept it.
+      }
+    }
+  }
 }
 
 /** Takes the cross-process lock for a port; a lock whose owner is dead is taken over. */
@@ -95,13 +130,10 @@ function lockPort(port: number): boolean {
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return true; // No lock possible: rely on bind checks.
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(path, 'utf8'));
-      } catch {
-        // Vanished or half-written: retry.
-      }
-      if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isAlive(owner))) return false;
+      const owner = lockOwner(path);
+      // Unreadable or still empty (being written): treat as taken.
+      if (!Number.isInteger(owner) || owner <= 0) return false;
+      if (owner === process.pid || isAlive(owner)) return false;
       try {
         unlinkSync(path);
       } catch {
@@ -118,6 +150,10 @@ function lockPort(port: number): boolean {
  */
 export async function freePort(opts: FreePortOptions = {}): Promise<number> {
   const bus = opts.clusterBus === true;
+  if (!swept) {
+    swept = true;
+    sweepStaleLocks();
+  }
   for (let attempt = 0; attempt < 100; attempt++) {
     let p = randomCandidate(bus);
     if (p === undefined) {

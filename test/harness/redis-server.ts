@@ -59,7 +59,8 @@ export type RoleInfo =
 
 /** Parses a ROLE reply. */
 export function parseRole(reply: RespValue): RoleInfo {
-  if (!Array.isArray(reply) || reply.length === 0) throw new Error(`unexpected ROLE reply ${JSON.stringify(reply)}`);
+  if (!Array.isArray(reply) || reply.length === 0)
+    throw new Error(`unexpected ROLE reply ${JSON.stringify(reply)}`);
   const kind = String(reply[0]);
   if (kind === 'master') {
     const list = Array.isArray(reply[2]) ? reply[2] : [];
@@ -149,7 +150,8 @@ export class RedisServer extends ManagedProcess {
     }
     if (this.opts.requirepass !== undefined) lines.push(`requirepass ${quote(this.opts.requirepass)}`);
     if (this.opts.masterauth !== undefined) lines.push(`masterauth ${quote(this.opts.masterauth)}`);
-    if (this.opts.replicaOf !== undefined) lines.push(`replicaof ${this.opts.replicaOf.host} ${this.opts.replicaOf.port}`);
+    if (this.opts.replicaOf !== undefined)
+      lines.push(`replicaof ${this.opts.replicaOf.host} ${this.opts.replicaOf.port}`);
     lines.push(...(this.opts.extraConfig ?? []));
     return `${lines.join('\n')}\n`;
   }
@@ -208,7 +210,8 @@ export class RedisServer extends ManagedProcess {
         '/usr/bin/redis-cli',
         ['-h', this.host, '-p', String(this.port), ...auth, ...args],
         { timeout: 10_000 },
-        (err, stdout, stderr) => (err ? reject(new Error(`redis-cli failed: ${err.message} ${stderr}`)) : resolve(stdout.trim())),
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`redis-cli failed: ${err.message} ${stderr}`)) : resolve(stdout.trim()),
       );
     });
   }
@@ -249,7 +252,9 @@ export class RedisServer extends ManagedProcess {
 
   /** REPLICAOF host port, or REPLICAOF NO ONE for null. */
   async replicaOf(target: HostPort | null): Promise<void> {
-    await this.cli(...(target === null ? ['REPLICAOF', 'NO', 'ONE'] : ['REPLICAOF', target.host, target.port]));
+    await this.cli(
+      ...(target === null ? ['REPLICAOF', 'NO', 'ONE'] : ['REPLICAOF', target.host, target.port]),
+    );
   }
 
   /** Waits until this replica reports master_link_status:up (optionally to a given primary). */

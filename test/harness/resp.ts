@@ -259,7 +259,8 @@ export class RespSubscriber {
     this.socket.on('connect', () => {
       const cmds: Buffer[] = [];
       if (auth) cmds.push(encodeCommand(auth));
-      for (const p of patterns) cmds.push(encodeCommand(p.includes('*') ? ['PSUBSCRIBE', p] : ['SUBSCRIBE', p]));
+      for (const p of patterns)
+        cmds.push(encodeCommand(p.includes('*') ? ['PSUBSCRIBE', p] : ['SUBSCRIBE', p]));
       this.socket.write(Buffer.concat(cmds));
     });
     let authPending = auth !== undefined;
@@ -306,7 +307,8 @@ export class RespSubscriber {
     this.socket.on('close', () => {
       this.isClosed = true;
       clearTimeout(timer);
-      const reason = this.closeReason ?? new RespConnectionClosedError(`subscription to ${host}:${port} closed`);
+      const reason =
+        this.closeReason ?? new RespConnectionClosedError(`subscription to ${host}:${port} closed`);
       rejectReady(reason);
       resolveClosed(this.closeReason);
     });

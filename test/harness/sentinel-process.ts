@@ -170,7 +170,11 @@ export class EventRecorder {
           resolve(hit);
         } else if (this.closedReason !== undefined) {
           finish();
-          reject(new Error(`subscription closed (${this.closedReason}) while waiting for ${what}\n${this.describe()}`));
+          reject(
+            new Error(
+              `subscription closed (${this.closedReason}) while waiting for ${what}\n${this.describe()}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -348,7 +352,11 @@ export class SentinelProcess extends ManagedProcess {
       timeoutMs: 5000,
     });
     recorder.setCloser(() => sub.destroy());
-    const unregister = onCleanup(`close subscription to ${this.label} ${this.addr}`, () => sub.destroy(), 'other');
+    const unregister = onCleanup(
+      `close subscription to ${this.label} ${this.addr}`,
+      () => sub.destroy(),
+      'other',
+    );
     void sub.closed.then((reason) => {
       recorder.markClosed(reason?.message ?? 'connection closed');
       unregister();

@@ -112,7 +112,14 @@ export async function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: str
   const timeout = new Promise<never>((_, rej) => {
     timer = setTimeout(
       () =>
-        rej(new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`, what, undefined, undefined)),
+        rej(
+          new WaitTimeoutError(
+            `timed out after ${timeoutMs} ms waiting for ${what}`,
+            what,
+            undefined,
+            undefined,
+          ),
+        ),
       timeoutMs,
     );
   });

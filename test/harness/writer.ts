@@ -165,7 +165,8 @@ export class ContinuousWriter {
 
   constructor(opts: ContinuousWriterOptions) {
     this.opts = opts;
-    this.writerId = opts.writerId ?? `${process.pid}-${++writerCounter}-${Math.random().toString(36).slice(2, 6)}`;
+    this.writerId =
+      opts.writerId ?? `${process.pid}-${++writerCounter}-${Math.random().toString(36).slice(2, 6)}`;
   }
 
   /** Writes acknowledged so far. */
@@ -363,7 +364,10 @@ export class WriterGroup {
 
   constructor(count: number, opts: Omit<ContinuousWriterOptions, 'writerId'> & { idPrefix?: string }) {
     const prefix = opts.idPrefix ?? `${process.pid}-${++writerCounter}`;
-    this.writers = Array.from({ length: count }, (_, i) => new ContinuousWriter({ ...opts, writerId: `${prefix}-${i + 1}` }));
+    this.writers = Array.from(
+      { length: count },
+      (_, i) => new ContinuousWriter({ ...opts, writerId: `${prefix}-${i + 1}` }),
+    );
   }
 
   start(): void {
