@@ -128,7 +128,7 @@ test('node-redis 6 (RESP3) createSentinel follows a kill -9 failover through Vig
     try {
       await sentinel.close();
     } catch {
-      sentinel.destroy();
+      await sentinel.destroy();
     }
   });
   const loop = new Loop((k) => sentinel.set(k, '1'), 'node-redis');
