@@ -11,7 +11,7 @@ import { R, type Reply } from '../resp/reply.js';
 import { Acl } from './acl.js';
 import { commandCategories } from './commands/table.js';
 import { generateMyId, newMasterConfig, type MasterConfig, type SentinelConfig } from './config/model.js';
-import { rewriteConfigFileSync } from './config/persist-sync.js';
+import { rewriteConfigFile } from './config/rewrite.js';
 import { globMatch } from './glob.js';
 import { Logger } from './logger.js';
 import { PubSubHub } from './pubsub.js';
@@ -141,7 +141,7 @@ export class Daemon {
   /** Rewrite the config file with the current state (throws on failure). */
   persist(): void {
     this.syncConfigFromCore();
-    rewriteConfigFileSync(this.configPath, this.config);
+    rewriteConfigFile(this.configPath, this.config);
     this.logger.notice('Sentinel new configuration saved on disk');
   }
 

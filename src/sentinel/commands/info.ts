@@ -1,7 +1,7 @@
 /** INFO (server, clients, cpu, stats, sentinel) and ROLE, in redis-sentinel 7.0's layout. */
 import os from 'node:os';
 import { R } from '../../resp/reply.js';
-import { REDIS_COMPAT_VERSION, VIGIL_VERSION, type Daemon } from '../daemon.js';
+import { REDIS_COMPAT_VERSION, type Daemon } from '../daemon.js';
 import { sentinelInfoSection } from '../replies.js';
 import type { CommandSpec } from './types.js';
 
@@ -36,7 +36,6 @@ function serverSection(d: Daemon, now: number): string {
     `executable:${process.argv[1] ?? ''}`,
     `config_file:${d.configPath}`,
     'io_threads_active:0',
-    `vigil_version:${VIGIL_VERSION}`,
   ];
   return lines.join('\r\n') + '\r\n';
 }

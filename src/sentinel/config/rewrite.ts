@@ -14,7 +14,18 @@
  * Options at their default are only written where the old file already had a line for them.
  * Server directives Vigil does not model are left as they were (Redis would re-format them).
  */
-import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { formatArg, reprArg, splitArgs } from './args.js';
 import {
@@ -256,59 +267,54 @@ export function renderConfig(originalText: string, cfg: SentinelConfig, options:
   return state.content();
 }
 
-/** Serialises writers of the same file within this process (they share the temporary name). */
-const writeQueues = new Map<string, Promise<void>>();
-
 /**
  * Replace the file at `path` with `text` so that a crash at any moment leaves either the old or
  * the new content: write `<path>.tmp.<pid>` in the same directory, fsync it, rename it over the
  * target, fsync the directory. The file keeps its permission bits (a new file gets 0644 less the
  * umask). A symbolic link at `path` is followed: its target is replaced, the link stays.
+ *
+ * Synchronous on purpose: a monitor's vote must be on disk before the reply that announces it
+ * leaves the process, and one writer at a time per file follows from that.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export function writeFileAtomic(path: string, text: string): void {
   let target = path;
   try {
-    target = await realpath(path);
+    target = realpathSync(path);
   } catch {
     // No file yet: create it at `path`.
   }
-  const previous = writeQueues.get(target) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => writeNow(target, text));
-  writeQueues.set(target, next);
-  try {
-    await next;
-  } finally {
-    if (writeQueues.get(target) === next) writeQueues.delete(target);
-  }
-}
-
-async function writeNow(target: string, text: string): Promise<void> {
   let mode = 0o644;
   try {
-    mode = (await stat(target)).mode & 0o7777;
+    mode = statSync(target).mode & 0o7777;
   } catch {
     // New file.
   }
   const tmp = `${target}.tmp.${process.pid}`;
   try {
-    const fh = await open(tmp, 'w', mode);
+    const fd = openSync(tmp, 'w', mode);
     try {
-      await fh.writeFile(text, 'utf8');
-      await fh.chmod(mode);
-      await fh.sync();
+      const buf = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fchmodSync(fd, mode);
+      fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await rename(tmp, target);
+    renameSync(tmp, target);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing to remove.
+    }
     throw e;
   }
-  const dh = await open(dirname(target), 'r');
+  const dfd = openSync(dirname(target), 'r');
   try {
-    await dh.sync();
+    fsyncSync(dfd);
   } finally {
-    await dh.close();
+    closeSync(dfd);
   }
 }
 
@@ -316,18 +322,14 @@ async function writeNow(target: string, text: string): Promise<void> {
  * Persist `cfg` into the config file at `path`, keeping its comments and layout (see
  * `renderConfig`), atomically (see `writeFileAtomic`). Returns the text written.
  */
-export async function rewriteConfigFile(
-  path: string,
-  cfg: SentinelConfig,
-  options: RenderOptions = {},
-): Promise<string> {
+export function rewriteConfigFile(path: string, cfg: SentinelConfig, options: RenderOptions = {}): string {
   let old = '';
   try {
-    old = await readFile(path, 'utf8');
+    old = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
   }
   const text = renderConfig(old, cfg, options);
-  await writeFileAtomic(path, text);
+  writeFileAtomic(path, text);
   return text;
 }
