@@ -162,8 +162,8 @@ export class Acl {
     if (u.nopass) parts.push('nopass');
     for (const h of u.passwords) parts.push(`#${h}`);
     parts.push(...u.keyPatterns.map((p) => `~${p}`));
-    parts.push('resetchannels');
-    parts.push(...u.channelPatterns.map((p) => `&${p}`));
+    if (u.channelPatterns.length === 1 && u.channelPatterns[0] === '*') parts.push('&*');
+    else parts.push('resetchannels', ...u.channelPatterns.map((p) => `&${p}`));
     parts.push(...u.commandRules);
     return parts.join(' ');
   }

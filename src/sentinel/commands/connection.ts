@@ -51,8 +51,8 @@ export function helloReply(session: Session, clientId: number): Reply {
     ['version', R.bulk(REDIS_COMPAT_VERSION)],
     ['proto', R.int(session.proto)],
     ['id', R.int(clientId)],
+    // In sentinel mode Redis sends no `role` field.
     ['mode', R.bulk('sentinel')],
-    ['role', R.bulk('master')],
     ['modules', R.array([])],
   ]);
 }

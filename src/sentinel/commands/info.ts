@@ -83,8 +83,12 @@ function statsSection(d: Daemon): string {
       'instantaneous_ops_per_sec:0',
       `total_net_input_bytes:${s.totalNetInput}`,
       `total_net_output_bytes:${s.totalNetOutput}`,
+      'total_net_repl_input_bytes:0',
+      'total_net_repl_output_bytes:0',
       'instantaneous_input_kbps:0.00',
       'instantaneous_output_kbps:0.00',
+      'instantaneous_input_repl_kbps:0.00',
+      'instantaneous_output_repl_kbps:0.00',
       `rejected_connections:${s.rejectedConnections}`,
       'sync_full:0',
       'sync_partial_ok:0',
@@ -101,6 +105,7 @@ function statsSection(d: Daemon): string {
       'keyspace_misses:0',
       `pubsub_channels:${d.hub.channelCount}`,
       `pubsub_patterns:${d.hub.patternCount}`,
+      'pubsubshard_channels:0',
       'latest_fork_usec:0',
       'total_forks:0',
       'migrate_cached_sockets:0',
@@ -143,8 +148,8 @@ export function infoText(d: Daemon, args: readonly string[], now: number): strin
   const parts: string[] = [];
   if (want.has('server')) parts.push(serverSection(d, now));
   if (want.has('clients')) parts.push(clientsSection(d));
-  if (want.has('cpu')) parts.push(cpuSection());
   if (want.has('stats')) parts.push(statsSection(d));
+  if (want.has('cpu')) parts.push(cpuSection());
   if (want.has('sentinel')) {
     const core = d.core;
     parts.push(

@@ -194,7 +194,7 @@ function monitor(ctx: CommandContext, d: Daemon): Reply {
   }
   if (port < 0 || port > 65535) return R.error('ERR Invalid port number');
   const m = d.core.addMaster({ name, addr: { host, port }, quorum }, ctx.now);
-  if (!m) return R.error('ERR Duplicated master name');
+  if (!m) return R.error('ERR Duplicate master name.');
   const reply = d.flushConfigReply();
   d.core.event('warning', '+monitor', m, ` quorum ${m.quorum}`);
   d.runtime.flushEffects();
