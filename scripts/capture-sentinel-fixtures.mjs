@@ -2,7 +2,7 @@
 // Captures reference replies and events from a real redis-sentinel (Debian 7.0.15) so that
 // Vigil's RESP layer can be checked byte for byte against it.
 //
-//   node scripts/capture-sentinel-fixtures.mjs [--out DIR] [--deadline SECONDS]
+//   node scripts/capture-sentinel-fixtures.mjs [--out DIR] [--deadline SECONDS] [--keep-tmp]
 //
 // It starts its own processes on free loopback ports in a temporary directory:
 //   - a redis-server primary and two replicas, monitored as "mymaster" (quorum 1,
@@ -82,7 +82,10 @@ async function waitExit(child, ms = 5000) {
   return child.exited;
 }
 
-process.on('exit', killAll);
+process.on('exit', () => {
+  killAll();
+  if (!argv.includes('--keep-tmp')) fs.rmSync(TMP, { recursive: true, force: true });
+});
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     killAll();
@@ -849,6 +852,7 @@ function commonCases(ctx) {
     single('ACL', 'GETUSER', 'nosuchuser'),
     single('ACL', 'LOG'),
     single('ACL', 'DRYRUN', 'default', 'ping'),
+    single('ACL', 'GENPASS'),
     single('ACL', 'SAVE'),
     single('ACL', 'LOAD'),
     single('ACL', 'HELP'),

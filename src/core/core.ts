@@ -459,6 +459,7 @@ export class SentinelCore {
         if (r) {
           this.event('notice', '+slave', r, '');
           this.flushConfig();
+          this.reconnect(r, m);
         }
       }
     }
@@ -599,6 +600,8 @@ export class SentinelCore {
       si = this.addPeer(m, addr, h.runId);
       if (!removed) this.event('notice', '+sentinel', si, '');
       this.flushConfig();
+      // Link up at once rather than at the next timer run: votes may be needed any moment.
+      this.reconnect(si, m);
     }
     if (h.currentEpoch > this.currentEpoch) {
       this.currentEpoch = h.currentEpoch;
@@ -1087,7 +1090,10 @@ export class SentinelCore {
     if (!addrEqual(to, m.addr)) keep.push(m.addr);
     this.resetMaster(m, { keepSentinels: true, event: false });
     m.addr = to;
-    for (const a of keep) this.ensureReplica(m, a);
+    for (const a of keep) {
+      const r = this.ensureReplica(m, a);
+      if (r) this.event('notice', '+slave', r, '');
+    }
     this.flushConfig();
   }
 

@@ -60,6 +60,8 @@ export class LinkPool {
       maxRetriesPerRequest: null,
       retryStrategy: () => null,
       connectTimeout: this.connectTimeoutMs,
+      // CLIENT SETINFO does not exist before Redis 7.2; sending it would only add errors to the nodes' stats.
+      disableClientInfo: true,
     });
     let reported = false;
     const down = () => {

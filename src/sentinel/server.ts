@@ -151,7 +151,9 @@ export class ClientServer {
     const name = this.resolveName(typed);
     const spec = name === undefined ? undefined : findCommand(name);
     if (!spec) return unknownCommand(argv);
-    session.lastCommand = spec.name;
+    const sub = subcommandOf(spec, argv);
+    session.lastCommand =
+      sub !== undefined && spec.subcommands?.some((x) => x.name === sub) ? `${spec.name}|${sub}` : spec.name;
     const n = argv.length;
     if ((spec.arity > 0 && n !== spec.arity) || (spec.arity < 0 && n < -spec.arity)) {
       return wrongArity(spec.name);
@@ -163,7 +165,6 @@ export class ClientServer {
       );
     }
     if (session.authenticated && !spec.noAuth) {
-      const sub = subcommandOf(spec, argv);
       if (!d.acl.allowed(session.user, spec.name, sub)) {
         const what = sub ? `${spec.name}|${sub}` : spec.name;
         return R.error(`NOPERM this user has no permissions to run the '${what}' command`);

@@ -2,6 +2,7 @@
 import { R, type Reply } from '../../resp/reply.js';
 import { AclError } from '../acl.js';
 import { unknownSubcommand, wrongArity } from './errors.js';
+import { reference } from './reference.js';
 import type { CommandSpec } from './types.js';
 
 export const shutdown: CommandSpec = {
@@ -73,42 +74,9 @@ export const acl: CommandSpec = {
         return R.int(n2);
       }
       case 'cat':
-        return R.bulks([
-          'keyspace',
-          'read',
-          'write',
-          'set',
-          'sortedset',
-          'list',
-          'hash',
-          'string',
-          'bitmap',
-          'hyperloglog',
-          'geo',
-          'stream',
-          'pubsub',
-          'admin',
-          'fast',
-          'slow',
-          'blocking',
-          'dangerous',
-          'connection',
-          'transaction',
-          'scripting',
-        ]);
+        return reference.aclCat;
       case 'help':
-        return R.array(
-          [
-            'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-            'WHOAMI',
-            'USERS',
-            'LIST',
-            'SETUSER <username> <attribute> [<attribute> ...]',
-            'DELUSER <username> [<username> ...]',
-            'CAT [<category>]',
-            'HELP',
-          ].map((l) => R.simple(l)),
-        );
+        return reference.aclHelp;
     }
     return unknownSubcommand(argv[1] ?? '', 'acl');
   },

@@ -2,7 +2,8 @@
 import { R, type Reply } from '../../resp/reply.js';
 import { REDIS_COMPAT_VERSION } from '../daemon.js';
 import type { Session } from '../session.js';
-import { NOAUTH, parseInteger, unknownSubcommand, WRONGPASS, wrongArity } from './errors.js';
+import { parseInteger, unknownSubcommand, WRONGPASS, wrongArity } from './errors.js';
+import { reference } from './reference.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 export const ping: CommandSpec = {
@@ -90,7 +91,11 @@ export const hello: CommandSpec = {
       }
     }
     if (authUser !== undefined && !tryAuth(ctx, authUser, authPass ?? '')) return WRONGPASS;
-    if (!session.authenticated) return NOAUTH;
+    if (!session.authenticated) {
+      return R.error(
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      );
+    }
     if (setName !== undefined) {
       const err = validateName(setName);
       if (err) return err;
@@ -98,18 +103,6 @@ export const hello: CommandSpec = {
     }
     if (ver !== undefined) session.proto = ver === 3 ? 3 : 2;
     return helloReply(session, session.id);
-  },
-};
-
-export const quit: CommandSpec = {
-  name: 'quit',
-  arity: -1,
-  noAuth: true,
-  flags: ['noscript', 'loading', 'stale', 'fast', 'no-auth', 'allow-busy'],
-  categories: ['@fast', '@connection'],
-  handler: ({ session }) => {
-    session.closeAfterReply = true;
-    return R.ok;
   },
 };
 
@@ -131,47 +124,9 @@ export function clientInfoLine(s: Session, now: number): string {
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} name=${s.name} age=${age} idle=${idle} ` +
     `flags=${flags} db=0 sub=${s.channels.size} psub=${s.patterns.size} ssub=0 multi=-1 qbuf=0 qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${s.lastCommand} ` +
-    `user=${s.user} redir=-1 resp=${s.proto} lib-name=${s.libName} lib-ver=${s.libVer}`
+    `user=${s.user} redir=-1 resp=${s.proto}`
   );
 }
-
-const CLIENT_HELP = [
-  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'GETNAME',
-  '    Return the name of the current connection.',
-  'ID',
-  '    Return the ID of the current connection.',
-  'INFO',
-  '    Return information about the current client connection.',
-  'KILL <ip:port>',
-  '    Kill connection made from <ip:port>.',
-  'KILL <option> <value> [<option> <value> [...]]',
-  '    Kill connections. Options are:',
-  '    * ADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made from the specified address',
-  '    * LADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made to specified local address',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Kill connections by type.',
-  '    * USER <username>',
-  '      Kill connections authenticated by <username>.',
-  '    * SKIPME (YES|NO)',
-  '      Skip killing current connection (default: yes).',
-  '    * ID <client-id>',
-  '      Kill connections by client id.',
-  'LIST [options ...]',
-  '    Return information about client connections. Options:',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Return clients of specified type.',
-  'SETNAME <name>',
-  '    Assign the name <name> to the current connection.',
-  'SETINFO <option> <value>',
-  '    Set client meta attr. Options are:',
-  '    * LIB-NAME: the client lib name.',
-  '    * LIB-VER: the client lib version.',
-  'HELP',
-  '    Print this help.',
-];
 
 function clientKill(ctx: CommandContext): Reply {
   const { argv, session, daemon } = ctx;
@@ -255,7 +210,7 @@ export const client: CommandSpec = {
     }
     switch (sub) {
       case 'help':
-        return R.array(CLIENT_HELP.map((l) => R.simple(l)));
+        return reference.clientHelp;
       case 'getname':
         return session.name === '' ? R.null : R.bulk(session.name);
       case 'id':
