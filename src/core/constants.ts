@@ -67,3 +67,19 @@ export const RUN_ID_SIZE = 40;
 export const SCRIPT_MAX_QUEUE = 256;
 export const SCRIPT_MAX_RUNNING = 16;
 export const SCRIPT_MAX_RETRY = 10;
+
+/**
+ * Vigil's faster-but-not-looser timings. Sentinel waits for its next timer run or INFO cycle
+ * between failover steps; Vigil acts on each reply as it arrives and confirms a promotion with
+ * an immediate INFO. The guarantees (majority authorisation, ordered epochs) are unchanged.
+ */
+/** While we see the primary down and a peer does not (yet), ask that peer again this often. */
+export const FAST_ASK_PERIOD = 100;
+/**
+ * A monitor that reaches ODOWN waits `rank * FAILOVER_START_STAGGER` (+ jitter) before asking
+ * for votes, rank being its place among the monitors that see the primary down, ordered by id.
+ * The first asker wins every other vote and suppresses the others' attempts, so votes do not
+ * split when all monitors detect the failure within the same few milliseconds.
+ */
+export const FAILOVER_START_STAGGER = 60;
+export const FAILOVER_START_JITTER = 20;

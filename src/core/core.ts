@@ -6,7 +6,15 @@
  * (connect, send, publish events, rewrite the config) that the shell drains and performs.
  * Everything here is deterministic given the inputs and the injected random source.
  */
-import { defaultTiming, MAX_DESYNC, MAX_PENDING_COMMANDS, type Timing } from './constants.js';
+import {
+  defaultTiming,
+  FAILOVER_START_JITTER,
+  FAILOVER_START_STAGGER,
+  FAST_ASK_PERIOD,
+  MAX_DESYNC,
+  MAX_PENDING_COMMANDS,
+  type Timing,
+} from './constants.js';
 import { describe, type AnyInstance } from './events.js';
 import { helloTail, parseHello } from './hello.js';
 import { parseInfo } from './info.js';
@@ -147,6 +155,17 @@ export class SentinelCore {
     this.previousTime = this.now;
   }
 
+  /**
+   * The acting half for one primary, run again as soon as a reply can change the outcome (a
+   * vote, a peer's down report, a promoted replica's INFO) instead of at the next timer run.
+   */
+  private actOnMaster(m: MasterState): void {
+    if (this.tilt || !this.masters.has(m.name)) return;
+    this.checkObjectivelyDown(m);
+    if (this.startFailoverIfNeeded(m)) this.askOthers(m, true);
+    this.failoverStep(m);
+  }
+
   private handleInstance(i: AnyInstance, master: MasterState): void {
     this.reconnect(i, master);
     this.sendPeriodic(i, master);
@@ -195,6 +214,7 @@ export class SentinelCore {
       l.pendingCommands = 0;
       l.ccConnTime = this.now;
       this.sendPing(i);
+      if (i.kind === 'replica' && i.demoteOnSight && !this.tilt) this.demote(i, master);
     }
     if (needPc) {
       l.pc = true;
@@ -307,6 +327,14 @@ export class SentinelCore {
     if (this.now - i.lastPubTime > this.timing.publishPeriod) this.sendHello(i, master);
   }
 
+  private sendInfo(i: DataInstance, master: MasterState): void {
+    this.send(i.link, [[this.cmd(master, 'INFO')]], {
+      t: 'info',
+      master: master.name,
+      ...(i.kind === 'replica' ? { replica: i.name } : {}),
+    });
+  }
+
   private sendHello(i: AnyInstance, master: MasterState): void {
     if (linkDisconnected(i.link, i.kind !== 'sentinel')) return;
     const addr = currentMasterAddr(master);
@@ -367,6 +395,7 @@ export class SentinelCore {
         if (!m || !i) return;
         i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
         if (r.t === 'string') this.refreshInfo(i, m, r.v);
+        this.actOnMaster(m);
         return;
       }
       case 'publish': {
@@ -389,10 +418,19 @@ export class SentinelCore {
         if (!m || !s) return;
         s.link.pendingCommands = Math.max(0, s.link.pendingCommands - batch);
         this.onIsMasterDownReply(s, r);
+        this.actOnMaster(m);
         return;
       }
       case 'discard': {
         for (const l of this.linksById(tag.link)) l.pendingCommands = Math.max(0, l.pendingCommands - batch);
+        return;
+      }
+      case 'demote': {
+        const m = this.masters.get(tag.master);
+        const i = m?.replicas.get(tag.replica);
+        if (!m || !i) return;
+        i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
+        if (r.t !== 'error') this.event('notice', '+convert-to-slave', i, '');
         return;
       }
     }
@@ -503,9 +541,13 @@ export class SentinelCore {
     if (this.tilt) return;
     if (i.kind !== 'replica') return;
 
+    if (role === 'slave' && i.demoteOnSight && this.replicatesFrom(i, m.addr)) i.demoteOnSight = false;
     if (role === 'master') {
       if (i.promoted && failoverInProgress(m) && m.failoverState === 'wait_promotion') {
         this.onPromotionConfirmed(m, i);
+      } else if (i.demoteOnSight && !i.promoted && this.masterLooksSane(m)) {
+        // A replaced primary that still takes writes: every write it acknowledges now is lost.
+        this.demote(i, m);
       } else {
         const wait = this.timing.publishPeriod * 4;
         if (
@@ -553,6 +595,15 @@ export class SentinelCore {
     }
   }
 
+  private replicatesFrom(r: ReplicaState, a: Addr): boolean {
+    return r.slaveMasterPort === a.port && (r.slaveMasterHost ?? '').toLowerCase() === a.host.toLowerCase();
+  }
+
+  /** SLAVEOF the current primary; +convert-to-slave is published when the node answers. */
+  private demote(r: ReplicaState, m: MasterState): void {
+    this.sendReplicaOf(r, m, m.addr, { t: 'demote', master: m.name, replica: r.name });
+  }
+
   private masterLooksSane(m: MasterState): boolean {
     return (
       m.roleReported === 'master' &&
@@ -572,6 +623,8 @@ export class SentinelCore {
     this.event('warning', '+failover-state-reconf-slaves', m, '');
     this.clientReconfScript(m, 'leader', m.addr, r.addr);
     this.forceHelloUpdate(m);
+    // Tell the peers and the data nodes now, not at the next timer run.
+    for (const i of [m, ...m.sentinels.values(), ...m.replicas.values()]) this.sendHello(i, m);
   }
 
   // ------------------------------------------------------------------ hello
@@ -710,6 +763,7 @@ export class SentinelCore {
         this.event('warning', '+odown', m, ` #quorum ${quorum}/${m.quorum}`);
         m.oDown = true;
         m.oDownSince = this.now;
+        m.startDelay = this.failoverStartDelay(m);
       }
     } else if (m.oDown) {
       this.event('warning', '-odown', m, '');
@@ -724,8 +778,9 @@ export class SentinelCore {
         s.leader = undefined;
       }
       if (!m.sDown) continue;
-      if (!s.link.cc) continue;
-      if (!forced && this.now - s.lastMasterDownReplyTime < this.timing.askPeriod) continue;
+      if (!s.link.cc || s.link.pendingCommands >= MAX_PENDING_COMMANDS) continue;
+      const period = s.masterDown ? this.timing.askPeriod : Math.min(FAST_ASK_PERIOD, this.timing.askPeriod);
+      if (!forced && this.now - s.lastMasterDownReplyTime < period) continue;
       this.send(
         s.link,
         [
@@ -843,9 +898,20 @@ export class SentinelCore {
     m.failoverStateChangeTime = this.now;
   }
 
+  /** This monitor's place among those that see the primary down, by id, as a start delay. */
+  private failoverStartDelay(m: MasterState): number {
+    let rank = 0;
+    const me = this.myid.toLowerCase();
+    for (const s of m.sentinels.values()) {
+      if (s.masterDown && !s.sDown && s.runId.toLowerCase() < me) rank++;
+    }
+    return rank * FAILOVER_START_STAGGER + Math.floor(this.rand() * FAILOVER_START_JITTER);
+  }
+
   private startFailoverIfNeeded(m: MasterState): boolean {
     if (!m.oDown) return false;
     if (failoverInProgress(m)) return false;
+    if (this.now - m.oDownSince < m.startDelay) return false;
     if (this.now - m.failoverStartTime < m.failoverTimeoutMs * 2) {
       if (m.failoverDelayLogged !== m.failoverStartTime) {
         m.failoverDelayLogged = m.failoverStartTime;
@@ -938,6 +1004,9 @@ export class SentinelCore {
     this.event('notice', '+failover-state-wait-promotion', r, '');
     m.failoverState = 'wait_promotion';
     m.failoverStateChangeTime = this.now;
+    // INFO on the same connection runs right after the promotion: its reply confirms the new
+    // role at once, where Sentinel waits for the next once-a-second INFO.
+    this.sendInfo(r, m);
   }
 
   private failoverReconfNextSlave(m: MasterState): void {
@@ -1022,7 +1091,12 @@ export class SentinelCore {
    * SLAVEOF in a transaction that also rewrites the node's config and disconnects its clients,
    * so they ask a monitor where the primary is now. `to` undefined means SLAVEOF NO ONE.
    */
-  private sendReplicaOf(i: DataInstance, m: MasterState, to: Addr | undefined): boolean {
+  private sendReplicaOf(
+    i: DataInstance,
+    m: MasterState,
+    to: Addr | undefined,
+    tag: ReplyTag = { t: 'discard', link: i.link.id },
+  ): boolean {
     const host = to ? to.host : 'NO';
     const port = to ? String(to.port) : 'ONE';
     return this.send(
@@ -1035,7 +1109,7 @@ export class SentinelCore {
         [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
         [this.cmd(m, 'EXEC')],
       ],
-      { t: 'discard', link: i.link.id },
+      tag,
     );
   }
 
@@ -1085,6 +1159,7 @@ export class SentinelCore {
   }
 
   private resetMasterAndChangeAddress(m: MasterState, to: Addr): void {
+    const old = m.addr;
     const keep: Addr[] = [];
     for (const r of m.replicas.values()) if (!addrEqual(r.addr, to)) keep.push(r.addr);
     if (!addrEqual(to, m.addr)) keep.push(m.addr);
@@ -1092,7 +1167,9 @@ export class SentinelCore {
     m.addr = to;
     for (const a of keep) {
       const r = this.ensureReplica(m, a);
-      if (r) this.event('notice', '+slave', r, '');
+      if (!r) continue;
+      this.event('notice', '+slave', r, '');
+      if (addrEqual(a, old)) r.demoteOnSight = true;
     }
     this.flushConfig();
   }

@@ -85,6 +85,12 @@ export interface ReplicaState extends InstanceBase {
   secondReplOffset: number | undefined;
   masterSyncInProgress: boolean;
   loading: boolean;
+  /**
+   * This is a former primary, replaced by a failover with a newer config epoch: it is told to
+   * replicate from the current primary as soon as a link to it opens (even while it is still
+   * frozen, the command waits in its socket), not after Sentinel's 8-second grace period.
+   */
+  demoteOnSight: boolean;
 }
 
 export interface PeerState {
@@ -146,6 +152,8 @@ export interface MasterState extends InstanceBase {
   /** Vigil extensions (unused by Sentinel's default rules). */
   failoverPolicy: 'safe' | 'available';
   maxLagOnFailover: number | undefined;
+  /** How long after ODOWN this monitor waits before starting a failover (see FAILOVER_START_STAGGER). */
+  startDelay: number;
 }
 
 export interface MasterSpec {
@@ -224,6 +232,7 @@ export function newMaster(
     promoted: undefined,
     failoverPolicy: spec.failoverPolicy ?? 'safe',
     maxLagOnFailover: spec.maxLagOnFailover,
+    startDelay: 0,
   };
 }
 
@@ -253,6 +262,7 @@ export function newReplica(master: MasterState, addr: Addr, now: number): Replic
     secondReplOffset: undefined,
     masterSyncInProgress: false,
     loading: false,
+    demoteOnSight: false,
   };
 }
 

@@ -21,7 +21,9 @@ export type ReplyTag =
   | { readonly t: 'info'; readonly master: string; readonly replica?: string }
   | { readonly t: 'publish'; readonly master: string; readonly replica?: string; readonly sentinel?: string }
   | { readonly t: 'is-master-down'; readonly master: string; readonly sentinel: string }
-  | { readonly t: 'discard'; readonly link: string };
+  | { readonly t: 'discard'; readonly link: string }
+  /** SLAVEOF sent to a replaced primary: its reply proves the node took it. */
+  | { readonly t: 'demote'; readonly master: string; readonly replica: string };
 
 export interface LinkAuth {
   readonly user?: string | undefined;

@@ -45,12 +45,12 @@ export class LinkPool {
   ) {}
 
   private open(e: ConnectEffect, kind: 'cc' | 'pc'): Redis {
+    // No handshake options: AUTH and CLIENT SETNAME go out as ordinary first commands, as
+    // Sentinel sends them, so whatever the core queues follows at once, even to a node that is
+    // frozen (SIGSTOP) and will only read it when it resumes.
     const conn = new Redis({
       host: e.addr.host,
       port: e.addr.port,
-      username: e.auth.user,
-      password: e.auth.pass,
-      connectionName: `${e.clientNamePrefix}-${kind === 'cc' ? 'cmd' : 'pubsub'}`,
       protocol: 2,
       lazyConnect: false,
       enableReadyCheck: false,
@@ -77,6 +77,15 @@ export class LinkPool {
     conn.on('error', () => undefined);
     conn.on('close', down);
     conn.on('end', down);
+    const ignore = () => undefined;
+    const cmd = (name: string) => e.renamed.get(name.toLowerCase()) ?? name;
+    if (e.auth.pass !== undefined) {
+      const args = e.auth.user !== undefined ? [e.auth.user, e.auth.pass] : [e.auth.pass];
+      conn.call(cmd('AUTH'), ...args).catch(ignore);
+    }
+    conn
+      .call(cmd('CLIENT'), 'SETNAME', `${e.clientNamePrefix}-${kind === 'cc' ? 'cmd' : 'pubsub'}`)
+      .catch(ignore);
     if (kind === 'pc') {
       conn.on('message', (_channel: string, message: string) => {
         this.observer.pubsubActivity(e.link);
