@@ -74,12 +74,14 @@ export const SCRIPT_MAX_RETRY = 10;
  * an immediate INFO. The guarantees (majority authorisation, ordered epochs) are unchanged.
  */
 /** While we see the primary down and a peer does not (yet), ask that peer again this often. */
-export const FAST_ASK_PERIOD = 100;
+export const FAST_ASK_PERIOD = 25;
 /**
  * A monitor that reaches ODOWN waits `rank * FAILOVER_START_STAGGER` (+ jitter) before asking
  * for votes, rank being its place among the monitors that see the primary down, ordered by id.
  * The first asker wins every other vote and suppresses the others' attempts, so votes do not
  * split when all monitors detect the failure within the same few milliseconds.
  */
-export const FAILOVER_START_STAGGER = 60;
+export const FAILOVER_START_STAGGER = 40;
 export const FAILOVER_START_JITTER = 20;
+/** At replica selection, how long to wait for fresh INFO from replicas before judging them on stale INFO. */
+export const SELECT_FRESH_INFO_WAIT = 1000;

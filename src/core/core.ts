@@ -13,6 +13,7 @@ import {
   FAST_ASK_PERIOD,
   MAX_DESYNC,
   MAX_PENDING_COMMANDS,
+  SELECT_FRESH_INFO_WAIT,
   type Timing,
 } from './constants.js';
 import { describe, type AnyInstance } from './events.js';
@@ -34,7 +35,7 @@ import {
   type PeerState,
   type ReplicaState,
 } from './instance.js';
-import { selectReplica } from './select-replica.js';
+import { selectReplica, sentinelCandidates } from './select-replica.js';
 import { addrEqual, type Addr, type CoreReply, type Effect, type LogLevel, type ReplyTag } from './types.js';
 
 export interface CoreOptions {
@@ -140,9 +141,25 @@ export class SentinelCore {
     if (switchTo) this.switchToPromoted(switchTo);
   }
 
-  /** Sentinel's hz jitter: the shell waits this long before the next tick. */
+  /**
+   * How long the shell may wait before the next tick: Sentinel's jittered 10-20 Hz, or less when
+   * an instance reaches its down-after deadline sooner, so SDOWN is declared on time rather than
+   * up to a timer period late.
+   */
   nextTickDelay(): number {
-    return Math.floor(1000 / (10 + Math.floor(this.rand() * 10)));
+    let delay = Math.floor(1000 / (10 + Math.floor(this.rand() * 10)));
+    for (const m of this.masters.values()) {
+      for (const i of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
+        if (i.sDown || i.link.actPingTime === 0) continue;
+        const due = i.link.actPingTime + i.downAfterMs + 1 - this.now;
+        if (due >= 0 && due < delay) delay = due;
+      }
+      if (m.oDown && m.failoverState === 'none') {
+        const start = m.oDownSince + m.startDelay - this.now;
+        if (start >= 0 && start < delay) delay = start;
+      }
+    }
+    return Math.max(1, delay);
   }
 
   private checkTilt(): void {
@@ -229,6 +246,8 @@ export class SentinelCore {
       if (which === 'cc') {
         l.cc = false;
         l.pendingCommands = 0;
+        // Unreachable since the connection broke, not since the next reconnect's PING.
+        if (l.actPingTime === 0) l.actPingTime = now;
       } else {
         l.pc = false;
       }
@@ -742,6 +761,7 @@ export class SentinelCore {
         this.event('warning', '+sdown', i, '');
         i.sDownSince = this.now;
         i.sDown = true;
+        if (i.kind === 'master') for (const r of i.replicas.values()) this.sendInfo(r, i);
       }
     } else if (i.sDown) {
       this.event('warning', '-sdown', i, '');
@@ -935,7 +955,17 @@ export class SentinelCore {
     return 'ok';
   }
 
+  /** Run the failover state machine until it waits on something (a reply, a timeout). */
   private failoverStep(m: MasterState): void {
+    for (let n = 0; n < 8; n++) {
+      const before = m.failoverState;
+      this.failoverStepOnce(m);
+      if (m.failoverState === before || m.failoverState === 'none' || m.failoverState === 'update_config')
+        return;
+    }
+  }
+
+  private failoverStepOnce(m: MasterState): void {
     switch (m.failoverState) {
       case 'none':
       case 'update_config':
@@ -977,6 +1007,16 @@ export class SentinelCore {
 
   private failoverSelectSlave(m: MasterState): void {
     const r = selectReplica(m, this.timing, this.now);
+    if (!r && this.now - m.failoverStateChangeTime < SELECT_FRESH_INFO_WAIT) {
+      // Refused only for stale INFO? Ask again and decide on fresh facts, briefly.
+      const stale = sentinelCandidates(m, this.timing, this.now).filter((c) =>
+        c.reason.startsWith('INFO is'),
+      );
+      if (stale.length > 0) {
+        for (const c of stale) if (c.replica.link.pendingCommands === 0) this.sendInfo(c.replica, m);
+        return;
+      }
+    }
     if (!r) {
       this.event('warning', '-failover-abort-no-good-slave', m, '');
       this.abortFailover(m);
