@@ -308,7 +308,12 @@ test('a failover emits the same events, in the same order, with the same payload
       what: 'SENTINEL FAILOVER accepted',
       timeoutMs: 10_000,
     });
-    await rec.waitForEvent('+switch-master', undefined, 30_000);
+    const sw = await rec.waitForEvent('+switch-master', undefined, 30_000);
+    // After the switch, one +slave per remembered replica (the old primary included).
+    await waitFor(() => rec.events.filter((e) => e.channel === '+slave' && e.seq > sw.seq).length >= 2, {
+      what: '+slave events after +switch-master',
+      timeoutMs: 5000,
+    });
     const interesting = new Set([
       '+new-epoch',
       '+try-failover',
