@@ -618,9 +618,68 @@ export class SentinelCore {
     return r.slaveMasterPort === a.port && (r.slaveMasterHost ?? '').toLowerCase() === a.host.toLowerCase();
   }
 
-  /** SLAVEOF the current primary; +convert-to-slave is published when the node answers. */
+  /**
+   * SLAVEOF the current primary; +convert-to-slave is published when the node answers. When the
+   * node may hold writes from after the fork, they are salvaged first (see node/salvage.ts).
+   */
   private demote(r: ReplicaState, m: MasterState): void {
-    this.sendReplicaOf(r, m, m.addr, { t: 'demote', master: m.name, replica: r.name });
+    const tag: ReplyTag = { t: 'demote', master: m.name, replica: r.name };
+    if (r.salvageRunning) return;
+    if (r.salvageFrom) {
+      r.salvageRunning = true;
+      this.out.push({
+        kind: 'salvage',
+        master: m.name,
+        replica: r.name,
+        link: r.link.id,
+        from: r.addr,
+        to: m.addr,
+        auth: { user: m.authUser, pass: m.authPass },
+        replId: r.salvageFrom.replId,
+        offset: r.salvageFrom.offset,
+        demote: this.replicaOfCommands(m, m.addr),
+        tag,
+      });
+      return;
+    }
+    this.sendReplicaOf(r, m, m.addr, tag);
+  }
+
+  /** The shell reports how a salvage ended. */
+  salvageDone(
+    now: number,
+    master: string,
+    replica: string,
+    res: {
+      outcome: 'continued' | 'refused' | 'unreachable';
+      replayed: number;
+      failed: number;
+      detail: string;
+    },
+  ): void {
+    this.now = now;
+    const m = this.masters.get(master);
+    const r = m?.replicas.get(replica);
+    if (!m || !r) return;
+    r.salvageRunning = false;
+    if (res.outcome === 'unreachable') return; // tried again when a link to it opens
+    const from = r.salvageFrom;
+    r.salvageFrom = undefined;
+    if (res.outcome === 'continued') {
+      this.event(
+        res.failed > 0 ? 'warning' : 'notice',
+        '+salvage',
+        r,
+        ` ${res.replayed} writes replayed on ${m.addr.host}:${m.addr.port}${res.failed ? `, ${res.failed} refused` : ''}`,
+      );
+    } else {
+      this.event(
+        'warning',
+        '-salvage',
+        r,
+        ` cannot read its writes after ${from?.replId ?? '?'}:${from?.offset ?? '?'} (${res.detail}); it was demoted anyway`,
+      );
+    }
   }
 
   private masterLooksSane(m: MasterState): boolean {
@@ -1124,7 +1183,14 @@ export class SentinelCore {
       `${m.name} ${m.addr.host} ${m.addr.port} ${ref.addr.host} ${ref.addr.port}`,
       true,
     );
-    this.resetMasterAndChangeAddress(m, ref.addr);
+    // Only the monitor that led the failover takes care of the old primary at once (salvage,
+    // then demotion); the others keep Sentinel's delayed +convert-to-slave, so they never race it.
+    const p = m.promoted;
+    const fork =
+      p?.masterReplId2 !== undefined && p.secondReplOffset !== undefined && p.secondReplOffset > 0
+        ? { replId: p.masterReplId2, offset: p.secondReplOffset }
+        : undefined;
+    this.resetMasterAndChangeAddress(m, ref.addr, { leader: true, fork });
   }
 
   /**
@@ -1137,20 +1203,20 @@ export class SentinelCore {
     to: Addr | undefined,
     tag: ReplyTag = { t: 'discard', link: i.link.id },
   ): boolean {
+    return this.send(i.link, this.replicaOfCommands(m, to), tag);
+  }
+
+  private replicaOfCommands(m: MasterState, to: Addr | undefined): string[][] {
     const host = to ? to.host : 'NO';
     const port = to ? String(to.port) : 'ONE';
-    return this.send(
-      i.link,
-      [
-        [this.cmd(m, 'MULTI')],
-        [this.cmd(m, 'SLAVEOF'), host, port],
-        [this.cmd(m, 'CONFIG'), 'REWRITE'],
-        [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
-        [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
-        [this.cmd(m, 'EXEC')],
-      ],
-      tag,
-    );
+    return [
+      [this.cmd(m, 'MULTI')],
+      [this.cmd(m, 'SLAVEOF'), host, port],
+      [this.cmd(m, 'CONFIG'), 'REWRITE'],
+      [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
+      [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
+      [this.cmd(m, 'EXEC')],
+    ];
   }
 
   // ------------------------------------------------------------------ reset
@@ -1198,7 +1264,14 @@ export class SentinelCore {
     return n;
   }
 
-  private resetMasterAndChangeAddress(m: MasterState, to: Addr): void {
+  private resetMasterAndChangeAddress(
+    m: MasterState,
+    to: Addr,
+    lead: { leader: boolean; fork: { replId: string; offset: number } | undefined } = {
+      leader: false,
+      fork: undefined,
+    },
+  ): void {
     const old = m.addr;
     const keep: Addr[] = [];
     for (const r of m.replicas.values()) if (!addrEqual(r.addr, to)) keep.push(r.addr);
@@ -1209,7 +1282,10 @@ export class SentinelCore {
       const r = this.ensureReplica(m, a);
       if (!r) continue;
       this.event('notice', '+slave', r, '');
-      if (addrEqual(a, old)) r.demoteOnSight = true;
+      if (lead.leader && addrEqual(a, old)) {
+        r.demoteOnSight = true;
+        r.salvageFrom = lead.fork;
+      }
     }
     this.flushConfig();
   }

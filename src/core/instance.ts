@@ -91,6 +91,13 @@ export interface ReplicaState extends InstanceBase {
    * frozen, the command waits in its socket), not after Sentinel's 8-second grace period.
    */
   demoteOnSight: boolean;
+  /**
+   * Where this former primary's history forked from the current primary's (the promoted
+   * replica's replid2 and second_repl_offset): writes it accepted from there on are salvaged
+   * before it is demoted. Set only on the monitor that led the failover.
+   */
+  salvageFrom: { replId: string; offset: number } | undefined;
+  salvageRunning: boolean;
 }
 
 export interface PeerState {
@@ -263,6 +270,8 @@ export function newReplica(master: MasterState, addr: Addr, now: number): Replic
     masterSyncInProgress: false,
     loading: false,
     demoteOnSight: false,
+    salvageFrom: undefined,
+    salvageRunning: false,
   };
 }
 

@@ -73,6 +73,24 @@ export type Effect =
       readonly notifyMaster?: string | undefined;
     }
   | { readonly kind: 'log'; readonly level: LogLevel; readonly message: string }
+  | {
+      /**
+       * Read what a replaced primary accepted after the fork point (PSYNC replId offset) and
+       * replay it on the current primary; demote it (send `demote` on `link`) as soon as it
+       * streams. The shell reports the outcome with `salvageDone`.
+       */
+      readonly kind: 'salvage';
+      readonly master: string;
+      readonly replica: string;
+      readonly link: string;
+      readonly from: Addr;
+      readonly to: Addr;
+      readonly auth: LinkAuth;
+      readonly replId: string;
+      readonly offset: number;
+      readonly demote: readonly (readonly string[])[];
+      readonly tag: ReplyTag;
+    }
   | { readonly kind: 'flush-config' }
   | { readonly kind: 'script'; readonly path: string; readonly args: readonly string[] }
   | { readonly kind: 'crash'; readonly reason: string };

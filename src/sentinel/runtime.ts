@@ -5,6 +5,7 @@
 import { SentinelCore } from '../core/core.js';
 import type { CoreReply, Effect, LogLevel, ReplyTag } from '../core/types.js';
 import { LinkPool } from '../node/links.js';
+import { salvage } from '../node/salvage.js';
 import type { Logger } from './logger.js';
 import type { PubSubHub } from './pubsub.js';
 import { ScriptRunner } from './scripts.js';
@@ -99,6 +100,9 @@ export class Runtime {
         case 'script':
           this.scripts.schedule(e.path, e.args);
           break;
+        case 'salvage':
+          this.startSalvage(e);
+          break;
         case 'flush-config':
           this.persist();
           break;
@@ -108,6 +112,31 @@ export class Runtime {
           break;
       }
     }
+  }
+
+  private startSalvage(e: Extract<Effect, { kind: 'salvage' }>): void {
+    this.deps.logger.verbose(
+      `Salvaging writes from replaced primary ${e.from.host}:${e.from.port} (after ${e.replId}:${e.offset}) into ${e.to.host}:${e.to.port} before demoting it`,
+    );
+    salvage({
+      from: e.from,
+      to: e.to,
+      auth: e.auth,
+      replId: e.replId,
+      offset: e.offset,
+      demote: () => this.pool.send(e.link, e.demote, e.tag),
+    }).then(
+      (res) => this.observe(() => this.core.salvageDone(Date.now(), e.master, e.replica, res)),
+      (err: unknown) =>
+        this.observe(() =>
+          this.core.salvageDone(Date.now(), e.master, e.replica, {
+            outcome: 'unreachable',
+            replayed: 0,
+            failed: 0,
+            detail: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+    );
   }
 
   /** Effects are performed in order, so a persisted vote is on disk before its reply is written. */

@@ -1,0 +1,150 @@
+/**
+ * Salvage: before a replaced primary that comes back (after a freeze or a partition) is turned
+ * into a replica, read every write it accepted after the point where the new primary's history
+ * forked from it, and apply those writes to the new primary.
+ *
+ * Why: a primary frozen with clients attached executes their queued writes the moment it wakes,
+ * before anything else can reach it (Redis refreshes its `min-replicas-to-write` count only in
+ * its once-a-second cron), and acknowledges them. Without this, those acknowledged writes vanish
+ * when it resyncs from the new primary.
+ *
+ * How: `PSYNC <old replication id> <fork offset>` on a fresh connection makes the old primary
+ * stream its backlog from the fork point, then every new write live. Once it answers +CONTINUE
+ * the caller demotes it (SLAVEOF, which also disconnects this stream); everything it executed
+ * before that has been streamed. The commands are replayed in order on one connection to the new
+ * primary.
+ */
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { RequestParser } from '../resp/parser.js';
+import type { Addr, LinkAuth } from '../core/types.js';
+
+export interface SalvageRequest {
+  from: Addr;
+  to: Addr;
+  auth: LinkAuth;
+  replId: string;
+  offset: number;
+  /** Called once the old primary streams (or once salvage is known impossible): demote it now. */
+  demote: () => void;
+  /** How long to wait for the old primary to answer PSYNC while it is still frozen. */
+  waitMs?: number;
+}
+
+export interface SalvageResult {
+  /** `continued`: the stream ran; `refused`: no partial sync possible; `unreachable`. */
+  outcome: 'continued' | 'refused' | 'unreachable';
+  replayed: number;
+  failed: number;
+  detail: string;
+}
+
+/** Commands in the replication stream that are not data: never replayed. */
+const NOT_DATA = new Set(['ping', 'replconf', 'select']);
+
+export function salvage(req: SalvageRequest): Promise<SalvageResult> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: req.from.host, port: req.from.port });
+    const parser = new RequestParser();
+    const target = new Redis({
+      host: req.to.host,
+      port: req.to.port,
+      protocol: 2,
+      username: req.auth.user,
+      password: req.auth.pass,
+      maxRetriesPerRequest: 3,
+      retryStrategy: (n) => (n > 20 ? null : 50),
+      disableClientInfo: true,
+    });
+    target.on('error', () => undefined);
+    let header = Buffer.alloc(0);
+    let streaming = false;
+    let demoted = false;
+    let replayed = 0;
+    let failed = 0;
+    let chain: Promise<unknown> = Promise.resolve();
+    let db = '0';
+    let finished = false;
+
+    const demoteOnce = () => {
+      if (demoted) return;
+      demoted = true;
+      req.demote();
+    };
+    const finish = (outcome: SalvageResult['outcome'], detail: string) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      sock.destroy();
+      demoteOnce();
+      void chain.then(() => {
+        target.disconnect();
+        resolve({ outcome, replayed, failed, detail });
+      });
+    };
+    const timer = setTimeout(() => finish('unreachable', 'no answer to PSYNC in time'), req.waitMs ?? 60_000);
+
+    const replay = (argv: Buffer[]) => {
+      const name = argv[0]?.toString().toLowerCase() ?? '';
+      if (name === 'select') {
+        db = argv[1]?.toString() ?? '0';
+        const sel = db;
+        chain = chain.then(() => target.select(Number(sel)).catch(() => undefined));
+        return;
+      }
+      if (NOT_DATA.has(name)) return;
+      const [cmd, ...args] = argv;
+      if (!cmd) return;
+      chain = chain.then(() =>
+        target.callBuffer(cmd.toString(), ...args).then(
+          () => replayed++,
+          () => failed++,
+        ),
+      );
+    };
+
+    sock.on('connect', () => {
+      const auth =
+        req.auth.pass === undefined
+          ? ''
+          : req.auth.user === undefined
+            ? command(['AUTH', req.auth.pass])
+            : command(['AUTH', req.auth.user, req.auth.pass]);
+      sock.write(auth + command(['PSYNC', req.replId, String(req.offset)]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      if (!streaming) {
+        header = Buffer.concat([header, chunk]);
+        // Skip the AUTH reply, then read the PSYNC answer line.
+        for (;;) {
+          const eol = header.indexOf('\r\n');
+          if (eol < 0) return;
+          const line = header.subarray(0, eol).toString();
+          header = header.subarray(eol + 2);
+          if (line === '+OK' || line === '') continue;
+          if (line.startsWith('+CONTINUE')) {
+            streaming = true;
+            // The old primary now streams; demote it so it takes no write the stream would miss.
+            demoteOnce();
+            if (header.length)
+              for (const item of parser.feed(header)) if (item.kind === 'command') replay(item.argv);
+            return;
+          }
+          finish('refused', line);
+          return;
+        }
+      }
+      for (const item of parser.feed(chunk)) {
+        if (item.kind === 'command') replay(item.argv);
+        else finish('continued', `stream error: ${item.message}`);
+      }
+    });
+    sock.on('error', (e) => finish(streaming ? 'continued' : 'unreachable', e.message));
+    // SLAVEOF on the old primary closes its replica links, this one included: the stream is complete.
+    sock.on('close', () => finish(streaming ? 'continued' : 'unreachable', 'stream closed'));
+  });
+}
+
+function command(argv: string[]): string {
+  return `*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+}
