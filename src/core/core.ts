@@ -1025,6 +1025,19 @@ export class SentinelCore {
   }
 
   private failoverStepOnce(m: MasterState): void {
+    // The primary answers again and nothing has been promoted yet: promoting now would only
+    // create a second primary. (A user-requested SENTINEL FAILOVER goes on.)
+    if (
+      !m.forceFailover &&
+      !m.sDown &&
+      (m.failoverState === 'wait_start' ||
+        m.failoverState === 'select_slave' ||
+        m.failoverState === 'send_slaveof_noone')
+    ) {
+      this.event('warning', '-failover-abort-master-recovered', m, '');
+      this.abortFailover(m);
+      return;
+    }
     switch (m.failoverState) {
       case 'none':
       case 'update_config':

@@ -115,3 +115,30 @@ test('fewer monitors than the quorum see the primary down: no ODOWN, no failover
   assert.equal(w.eventsOf('+odown').length, 0);
   assert.equal(w.eventsOf('+switch-master').length, 0);
 });
+
+test('a primary that answers again before any promotion: the failover is abandoned, no second primary', () => {
+  const w = group(30, 3, 2);
+  w.run(5000);
+  w.node(6000).alive = false;
+  for (let n = 0; n < 10_000 && w.eventsOf('+try-failover').length === 0; n++) w.run(1);
+  assert.equal(w.eventsOf('+try-failover').length, 1);
+  // The primary is back before anyone could be elected: the monitors cannot reach each other.
+  for (let i = 0; i < w.monitors.length; i++) {
+    for (let j = i + 1; j < w.monitors.length; j++) w.partition(w.monitorAddrs[i]!, w.monitorAddrs[j]!);
+  }
+  w.node(6000).alive = true;
+  w.run(3000);
+  w.heal();
+  w.run(3000);
+  assert.equal(w.eventsOf('+promoted-slave').length, 0);
+  assert.ok(
+    w.eventsOf('-failover-abort-master-recovered').length +
+      w.eventsOf('-failover-abort-not-elected').length >=
+      1,
+  );
+  const masters = [...w.nodes.values()].filter((n) => n.role === 'master');
+  assert.deepEqual(
+    masters.map((n) => n.addr.port),
+    [6000],
+  );
+});
