@@ -35,7 +35,7 @@ import {
   type PeerState,
   type ReplicaState,
 } from './instance.js';
-import { selectReplica, sentinelCandidates } from './select-replica.js';
+import { candidates, selectReplica, sentinelCandidates } from './select-replica.js';
 import { addrEqual, type Addr, type CoreReply, type Effect, type LogLevel, type ReplyTag } from './types.js';
 
 export interface CoreOptions {
@@ -502,6 +502,7 @@ export class SentinelCore {
         i.runId = info.runId;
       } else if (i.runId !== info.runId) {
         this.event('notice', '+reboot', i, '');
+        if (i.kind === 'replica') i.syncedSinceRestart = false;
         if (i.kind === 'master' && i.masterRebootDownAfterMs !== 0) {
           i.masterReboot = true;
           i.masterRebootSince = this.now;
@@ -546,6 +547,15 @@ export class SentinelCore {
       i.masterReplId2 = info.masterReplId2;
       i.secondReplOffset = info.secondReplOffset;
       i.loading = info.loading ?? false;
+      if (role === 'slave' && i.slaveMasterLinkUp && !i.masterSyncInProgress && !i.loading)
+        i.syncedSinceRestart = true;
+    }
+    if (i.kind === 'master' && role === 'master' && info.masterReplId !== undefined) {
+      const changed = i.replId !== info.masterReplId;
+      i.replId = info.masterReplId;
+      i.replOffset = info.masterReplOffset ?? i.replOffset;
+      // The primary's history is part of what must survive a monitor restart.
+      if (changed) this.flushConfig();
     }
     i.infoRefresh = this.now;
 
@@ -1091,6 +1101,17 @@ export class SentinelCore {
     }
     if (!r) {
       this.event('warning', '-failover-abort-no-good-slave', m, '');
+      // Say why, replica by replica: an operator woken by this needs to know what to fix.
+      const refused = candidates(m, this.timing, this.now);
+      for (const c of refused) this.event('warning', '-failover-refused-replica', c.replica, ` ${c.reason}`);
+      this.log(
+        'warning',
+        `No replica of ${m.name} can be promoted safely: ${
+          refused.length === 0
+            ? 'it has no known replicas'
+            : refused.map((c) => `${c.replica.name} ${c.reason}`).join('; ')
+        }.${m.failoverPolicy === 'safe' ? ` To promote regardless of data loss: SENTINEL SET ${m.name} failover-policy available.` : ''}`,
+      );
       this.abortFailover(m);
       return;
     }

@@ -98,6 +98,11 @@ export interface ReplicaState extends InstanceBase {
    */
   salvageFrom: { replId: string; offset: number } | undefined;
   salvageRunning: boolean;
+  /**
+   * Completed a sync with its primary since its own last restart (run id). A replica that
+   * restarted empty and is still syncing holds nothing worth promoting.
+   */
+  syncedSinceRestart: boolean;
 }
 
 export interface PeerState {
@@ -161,6 +166,9 @@ export interface MasterState extends InstanceBase {
   maxLagOnFailover: number | undefined;
   /** How long after ODOWN this monitor waits before starting a failover (see FAILOVER_START_STAGGER). */
   startDelay: number;
+  /** The primary's replication history as last seen in its INFO (persisted across restarts). */
+  replId: string | undefined;
+  replOffset: number;
 }
 
 export interface MasterSpec {
@@ -182,6 +190,8 @@ export interface MasterSpec {
   knownSentinels?: readonly { addr: Addr; runId: string }[] | undefined;
   failoverPolicy?: 'safe' | 'available' | undefined;
   maxLagOnFailover?: number | undefined;
+  /** The primary's last known replication id and offset, from a previous run. */
+  history?: { replId: string; offset: number } | undefined;
 }
 
 function baseFields(addr: Addr, link: Link, downAfterMs: number, now: number, role: Role) {
@@ -240,6 +250,8 @@ export function newMaster(
     failoverPolicy: spec.failoverPolicy ?? 'safe',
     maxLagOnFailover: spec.maxLagOnFailover,
     startDelay: 0,
+    replId: spec.history?.replId,
+    replOffset: spec.history?.offset ?? 0,
   };
 }
 
@@ -272,6 +284,7 @@ export function newReplica(master: MasterState, addr: Addr, now: number): Replic
     demoteOnSight: false,
     salvageFrom: undefined,
     salvageRunning: false,
+    syncedSinceRestart: false,
   };
 }
 

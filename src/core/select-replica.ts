@@ -42,10 +42,52 @@ export function sentinelCandidates(master: MasterState, timing: Timing, now: num
   return out;
 }
 
-export function selectReplica(master: MasterState, timing: Timing, now: number): ReplicaState | undefined {
-  const ok = sentinelCandidates(master, timing, now)
-    .filter((c) => c.eligible)
-    .map((c) => c.replica);
+/** Does this replica hold the primary's history: same replication id, or continuing it? */
+export function historyProblem(master: MasterState, r: ReplicaState): string | undefined {
+  if (master.replId === undefined) return undefined;
+  if (r.masterReplId === master.replId) return undefined;
+  if (r.masterReplId2 === master.replId && (r.secondReplOffset ?? 0) > 0) return undefined;
+  return `holds a different history (replication id ${r.masterReplId ?? 'unknown'}, the primary's is ${master.replId})`;
+}
+
+/**
+ * Vigil's safe rules on top of Sentinel's: a replica is promoted only if it completed a sync
+ * since its own restart, holds the failing primary's history, and lags no more than
+ * max-lag-on-failover. Under `failover-policy available` Sentinel's rules alone apply.
+ */
+export function candidates(master: MasterState, timing: Timing, now: number): RankedCandidate[] {
+  const base = sentinelCandidates(master, timing, now);
+  if (master.failoverPolicy === 'available') return rank(base);
+  return rank(
+    base.map((c) => {
+      if (!c.eligible) return c;
+      const r = c.replica;
+      let reason = '';
+      if (!r.syncedSinceRestart) reason = 'has not completed a sync with its primary since it restarted';
+      else reason = historyProblem(master, r) ?? '';
+      if (
+        reason === '' &&
+        master.maxLagOnFailover !== undefined &&
+        master.replOffset - r.replOffset > master.maxLagOnFailover
+      ) {
+        reason = `lags ${master.replOffset - r.replOffset} bytes behind the primary (max-lag-on-failover ${master.maxLagOnFailover})`;
+      }
+      return reason === '' ? c : { replica: r, eligible: false, reason };
+    }),
+  );
+}
+
+export interface RankedCandidate extends Candidate {
+  /** 1 for the replica that would be promoted, 2 for the next, ...; 0 when ineligible. */
+  rank: number;
+}
+
+function rank(list: Candidate[]): RankedCandidate[] {
+  const ok = list.filter((c) => c.eligible).map((c) => c.replica);
   ok.sort(compareForPromotion);
-  return ok[0];
+  return list.map((c) => ({ ...c, rank: c.eligible ? ok.indexOf(c.replica) + 1 : 0 }));
+}
+
+export function selectReplica(master: MasterState, timing: Timing, now: number): ReplicaState | undefined {
+  return candidates(master, timing, now).find((c) => c.rank === 1)?.replica;
 }

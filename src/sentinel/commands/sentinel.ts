@@ -3,6 +3,7 @@ import { accessSync, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
 import { TIMING_DEBUG_NAMES, type Timing } from '../../core/constants.js';
 import { currentMasterAddr, type MasterState } from '../../core/instance.js';
+import { candidates } from '../../core/select-replica.js';
 import { R, type Reply } from '../../resp/reply.js';
 import { globMatch } from '../glob.js';
 import { instanceReply, instancesReply } from '../replies.js';
@@ -141,7 +142,43 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
   'info-cache': { arity: -2, run: infoCache },
   'simulate-failure': { arity: -2, run: simulateFailure },
   debug: { arity: -2, run: debug },
+  candidates: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => candidatesReply(m, d, ctx.now)) },
 };
+
+/**
+ * Vigil's SENTINEL CANDIDATES <name>: every replica, its replication history, lag and whether it
+ * would be promoted now, with the reason when not. Lets an operator see before a failure what
+ * a failover would do.
+ */
+function candidatesReply(m: MasterState, d: Daemon, now: number): Reply {
+  return R.array(
+    candidates(m, d.core.timing, now).map((c) => {
+      const r = c.replica;
+      const lag = m.replId !== undefined ? Math.max(0, m.replOffset - r.replOffset) : -1;
+      return R.strMap([
+        ['name', R.bulk(r.name)],
+        ['ip', R.bulk(r.addr.host)],
+        ['port', R.bulk(String(r.addr.port))],
+        ['runid', R.bulk(r.runId ?? '')],
+        ['master-link-status', R.bulk(r.slaveMasterLinkUp ? 'ok' : 'err')],
+        ['master-link-down-time', R.bulk(String(r.masterLinkDownTime))],
+        ['master-replid', R.bulk(r.masterReplId ?? '')],
+        ['master-replid2', R.bulk(r.masterReplId2 ?? '')],
+        ['second-repl-offset', R.bulk(String(r.secondReplOffset ?? -1))],
+        ['slave-repl-offset', R.bulk(String(r.replOffset))],
+        ['primary-replid', R.bulk(m.replId ?? '')],
+        ['primary-repl-offset', R.bulk(String(m.replOffset))],
+        ['lag-bytes', R.bulk(String(lag))],
+        ['slave-priority', R.bulk(String(r.priority))],
+        ['synced-since-restart', R.bulk(r.syncedSinceRestart ? 'yes' : 'no')],
+        ['failover-policy', R.bulk(m.failoverPolicy)],
+        ['eligible', R.bulk(c.eligible ? 'yes' : 'no')],
+        ['rank', R.bulk(String(c.rank))],
+        ['reason', R.bulk(c.reason)],
+      ]);
+    }),
+  );
+}
 
 function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
   const port = parseInteger(ctx.argv[3] ?? '');
