@@ -62,9 +62,9 @@ export function candidates(master: MasterState, timing: Timing, now: number): Ra
     base.map((c) => {
       if (!c.eligible) return c;
       const r = c.replica;
-      let reason = '';
-      if (!r.syncedSinceRestart) reason = 'has not completed a sync with its primary since it restarted';
-      else reason = historyProblem(master, r) ?? '';
+      let reason = r.syncedSinceRestart
+        ? (historyProblem(master, r) ?? '')
+        : 'has not completed a sync with its primary since it restarted';
       if (
         reason === '' &&
         master.maxLagOnFailover !== undefined &&
