@@ -105,7 +105,16 @@ export class SentinelCore {
       now,
     );
     this.masters.set(m.name, m);
-    for (const a of spec.knownReplicas ?? []) this.ensureReplica(m, a);
+    for (const a of spec.knownReplicas ?? []) {
+      const r = this.ensureReplica(m, { host: a.host, port: a.port });
+      if (r && a.history) {
+        r.masterReplId = a.history.replId;
+        r.replOffset = a.history.offset;
+        r.runId = a.history.runId;
+        // Still synced only if it turns out to be the same run (a restart would change the run id).
+        r.syncedSinceRestart = a.history.synced;
+      }
+    }
     for (const s of spec.knownSentinels ?? []) this.addPeer(m, s.addr, s.runId);
     return m;
   }

@@ -171,6 +171,14 @@ export interface MasterState extends InstanceBase {
   replOffset: number;
 }
 
+/** What a monitor remembers of a replica across its own restarts (durable offsets). */
+export interface ReplicaHistory {
+  replId: string;
+  offset: number;
+  runId: string;
+  synced: boolean;
+}
+
 export interface MasterSpec {
   name: string;
   addr: Addr;
@@ -186,7 +194,7 @@ export interface MasterSpec {
   leaderEpoch?: number | undefined;
   masterRebootDownAfterMs?: number | undefined;
   renamedCommands?: ReadonlyMap<string, string> | undefined;
-  knownReplicas?: readonly Addr[] | undefined;
+  knownReplicas?: readonly (Addr & { history?: ReplicaHistory | undefined })[] | undefined;
   knownSentinels?: readonly { addr: Addr; runId: string }[] | undefined;
   failoverPolicy?: 'safe' | 'available' | undefined;
   maxLagOnFailover?: number | undefined;
