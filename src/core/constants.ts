@@ -85,3 +85,9 @@ export const FAILOVER_START_STAGGER = 40;
 export const FAILOVER_START_JITTER = 20;
 /** At replica selection, how long to wait for fresh INFO from replicas before judging them on stale INFO. */
 export const SELECT_FRESH_INFO_WAIT = 1000;
+/**
+ * A lost primary is reconnected every 100 ms (Sentinel: every second), and asked for INFO the
+ * moment the link is back: a primary that restarted empty must be caught before its replicas
+ * resync from it (see the wiped-primary guard in core.ts).
+ */
+export const PRIMARY_RECONNECT_PERIOD = 100;

@@ -13,6 +13,7 @@ import {
   FAST_ASK_PERIOD,
   MAX_DESYNC,
   MAX_PENDING_COMMANDS,
+  PRIMARY_RECONNECT_PERIOD,
   SELECT_FRESH_INFO_WAIT,
   type Timing,
 } from './constants.js';
@@ -221,7 +222,11 @@ export class SentinelCore {
     const wantsPubsub = i.kind !== 'sentinel';
     if (!linkDisconnected(l, wantsPubsub)) return;
     if (i.addr.port === 0) return;
-    if (this.now - l.lastReconnTime < this.timing.pingPeriod) return;
+    const period =
+      i.kind === 'master'
+        ? Math.min(PRIMARY_RECONNECT_PERIOD, this.timing.pingPeriod)
+        : this.timing.pingPeriod;
+    if (this.now - l.lastReconnTime < period) return;
     l.lastReconnTime = this.now;
     const needCc = !l.cc;
     const needPc = wantsPubsub && !l.pc;
@@ -240,6 +245,8 @@ export class SentinelCore {
       l.pendingCommands = 0;
       l.ccConnTime = this.now;
       this.sendPing(i);
+      // A node that comes back may have restarted: learn its run id and history at once.
+      if (i.kind !== 'sentinel') this.sendInfo(i, master);
       if (i.kind === 'replica' && i.demoteOnSight && !this.tilt) this.demote(i, master);
     }
     if (needPc) {
@@ -506,11 +513,14 @@ export class SentinelCore {
     i.info = text;
     if (i.kind === 'replica') i.masterLinkDownTime = 0;
 
+    let wiped: string | undefined;
     if (info.runId !== undefined) {
       if (i.runId === undefined) {
         i.runId = info.runId;
       } else if (i.runId !== info.runId) {
         this.event('notice', '+reboot', i, '');
+        if (i.kind === 'master' && info.role === 'master')
+          wiped = this.wipedPrimary(i, info.masterReplId, info.masterReplOffset ?? 0);
         if (i.kind === 'replica') i.syncedSinceRestart = false;
         if (i.kind === 'master' && i.masterRebootDownAfterMs !== 0) {
           i.masterReboot = true;
@@ -559,7 +569,9 @@ export class SentinelCore {
       if (role === 'slave' && i.slaveMasterLinkUp && !i.masterSyncInProgress && !i.loading)
         i.syncedSinceRestart = true;
     }
-    if (i.kind === 'master' && role === 'master' && info.masterReplId !== undefined) {
+    if (wiped !== undefined && i.kind === 'master') {
+      this.startGuardFailover(i, wiped, info.masterReplId);
+    } else if (i.kind === 'master' && role === 'master' && info.masterReplId !== undefined) {
       const changed = i.replId !== info.masterReplId;
       i.replId = info.masterReplId;
       i.replOffset = info.masterReplOffset ?? i.replOffset;
@@ -631,6 +643,40 @@ export class SentinelCore {
         this.event('notice', '+slave-reconf-done', i, '');
       }
     }
+  }
+
+  /**
+   * A primary that rebooted holding less than its replicas (no persistence: empty, with a new
+   * replication id; or an old snapshot: a smaller offset) would make them resync and lose what
+   * it lost. Returns why, or undefined when it came back whole.
+   */
+  private wipedPrimary(m: MasterState, replId: string | undefined, offset: number): string | undefined {
+    if (m.replId === undefined || this.tilt || failoverInProgress(m)) return undefined;
+    const holders = [...m.replicas.values()].filter(
+      (r) => r.masterReplId === m.replId && r.syncedSinceRestart && r.priority > 0,
+    );
+    if (holders.length === 0) return undefined;
+    const best = Math.max(...holders.map((r) => r.replOffset));
+    if (replId !== m.replId) {
+      return `it restarted with a new replication id ${replId ?? '?'} (its history ${m.replId} is only on its replicas, up to offset ${best})`;
+    }
+    if (offset < best) return `it restarted at offset ${offset}, behind its replicas at ${best}`;
+    return undefined;
+  }
+
+  /** Promote the best replica now, before the replicas resync from a primary that lost data. */
+  private startGuardFailover(m: MasterState, why: string, newReplId: string | undefined): void {
+    this.event('warning', '+wiped-primary', m, ` ${why}`);
+    this.log(
+      'warning',
+      `Primary ${m.name} came back without its data (${why}). Promoting its best replica before the replicas resync from it and lose their copy.`,
+    );
+    m.guard = true;
+    this.startFailover(m);
+    // What it accepted since its restart can still be salvaged, from its new history.
+    m.guardFork = newReplId !== undefined ? { replId: newReplId, offset: 1 } : undefined;
+    this.askOthers(m, true);
+    this.failoverStep(m);
   }
 
   private replicatesFrom(r: ReplicaState, a: Addr): boolean {
@@ -875,7 +921,7 @@ export class SentinelCore {
         s.masterDown = false;
         s.leader = undefined;
       }
-      if (!m.sDown) continue;
+      if (!m.sDown && !m.guard) continue;
       if (!s.link.cc || s.link.pendingCommands >= MAX_PENDING_COMMANDS) continue;
       const period = s.masterDown ? this.timing.askPeriod : Math.min(FAST_ASK_PERIOD, this.timing.askPeriod);
       if (!forced && this.now - s.lastMasterDownReplyTime < period) continue;
@@ -1048,6 +1094,7 @@ export class SentinelCore {
     // create a second primary. (A user-requested SENTINEL FAILOVER goes on.)
     if (
       !m.forceFailover &&
+      !m.guard &&
       !m.sDown &&
       (m.failoverState === 'wait_start' ||
         m.failoverState === 'select_slave' ||
@@ -1156,8 +1203,10 @@ export class SentinelCore {
     if (!promoted) return;
     let inProgress = 0;
     for (const r of m.replicas.values()) if (r.reconf === 'sent' || r.reconf === 'inprog') inProgress++;
+    // Under the wiped-primary guard every replica is repointed at once: waiting is being wiped.
+    const parallel = m.guard ? Number.POSITIVE_INFINITY : m.parallelSyncs;
     for (const r of m.replicas.values()) {
-      if (inProgress >= m.parallelSyncs) break;
+      if (inProgress >= parallel) break;
       if (r.promoted || r.reconf === 'done') continue;
       if (r.reconf === 'sent' && this.now - r.reconfSentTime > this.timing.slaveReconfTimeout) {
         this.event('notice', '-slave-reconf-sent-timeout', r, '');
@@ -1208,6 +1257,8 @@ export class SentinelCore {
   }
 
   private abortFailover(m: MasterState): void {
+    m.guard = false;
+    m.guardFork = undefined;
     m.failoverState = 'none';
     m.forceFailover = false;
     m.failoverStateChangeTime = this.now;
@@ -1229,10 +1280,13 @@ export class SentinelCore {
     // Only the monitor that led the failover takes care of the old primary at once (salvage,
     // then demotion); the others keep Sentinel's delayed +convert-to-slave, so they never race it.
     const p = m.promoted;
-    const fork =
-      p?.masterReplId2 !== undefined && p.secondReplOffset !== undefined && p.secondReplOffset > 0
+    const fork = m.guard
+      ? m.guardFork
+      : p?.masterReplId2 !== undefined && p.secondReplOffset !== undefined && p.secondReplOffset > 0
         ? { replId: p.masterReplId2, offset: p.secondReplOffset }
         : undefined;
+    m.guard = false;
+    m.guardFork = undefined;
     this.resetMasterAndChangeAddress(m, ref.addr, { leader: true, fork });
   }
 

@@ -169,6 +169,13 @@ export interface MasterState extends InstanceBase {
   /** The primary's replication history as last seen in its INFO (persisted across restarts). */
   replId: string | undefined;
   replOffset: number;
+  /**
+   * The running failover protects replicas from a primary that restarted with less than they
+   * hold: it runs although the primary answers, and repoints every replica at once.
+   */
+  guard: boolean;
+  /** Under the guard: the rebooted primary's new history, to salvage what it took since its restart. */
+  guardFork: { replId: string; offset: number } | undefined;
 }
 
 /** What a monitor remembers of a replica across its own restarts (durable offsets). */
@@ -260,6 +267,8 @@ export function newMaster(
     startDelay: 0,
     replId: spec.history?.replId,
     replOffset: spec.history?.offset ?? 0,
+    guard: false,
+    guardFork: undefined,
   };
 }
 
