@@ -35,6 +35,57 @@ program
     process.exitCode = code;
   });
 
+program
+  .command('candidates')
+  .description(
+    'show what a failover would do now: every replica with its history, offset, lag, priority and eligibility (exit 0: a replica would be promoted, 2: none would, 1: error)',
+  )
+  .argument('<name>', 'name of the monitored primary (as in sentinel monitor <name> ...)')
+  .option('--sentinel <host:port>', 'Vigil monitor to ask', '127.0.0.1:26379')
+  .option('--password <password>', "the monitor's password (requirepass)")
+  .option('--user <user>', "the monitor's ACL user")
+  .option('--json', 'print the report as JSON')
+  .action(
+    async (name: string, opts: { sentinel: string; password?: string; user?: string; json?: boolean }) => {
+      const { runCandidates } = await import('./candidates.js');
+      process.exitCode = await runCandidates(name, opts);
+    },
+  );
+
+program
+  .command('doctor')
+  .description(
+    'check a live group against Sentinel\'s "don\'t do" list: persistence, replica priorities, min-replicas-to-write, monitors and quorum, announced addresses, down-after vs latency (exit 0: no errors, 2: errors found, 1: could not run)',
+  )
+  .argument('<name>', 'name of the monitored primary')
+  .option(
+    '--sentinel <host:port>',
+    'monitor to ask (repeat or comma-separate for several; default 127.0.0.1:26379)',
+    (v: string, prev: string[]) => [...prev, v],
+    [],
+  )
+  .option('--password <password>', "the monitors' password (requirepass)")
+  .option('--user <user>', "the monitors' ACL user")
+  .option('--auth-pass <password>', "the data nodes' password (the monitors' sentinel auth-pass)")
+  .option('--auth-user <user>', "the data nodes' ACL user (sentinel auth-user)")
+  .option('--json', 'print the findings as JSON')
+  .action(
+    async (
+      name: string,
+      opts: {
+        sentinel: string[];
+        password?: string;
+        user?: string;
+        authPass?: string;
+        authUser?: string;
+        json?: boolean;
+      },
+    ) => {
+      const { runDoctor } = await import('./doctor.js');
+      process.exitCode = await runDoctor(name, opts);
+    },
+  );
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`vigil: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

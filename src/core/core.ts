@@ -591,12 +591,18 @@ export class SentinelCore {
     if (this.tilt) return;
     if (i.kind !== 'replica') return;
 
-    if (role === 'slave' && i.demoteOnSight && this.replicatesFrom(i, m.addr)) i.demoteOnSight = false;
+    // The first INFO since the failover decides: demote-on-sight applies only until then.
+    const returning =
+      i.demoteOnSight &&
+      role === 'master' &&
+      (i.replacedHistory === undefined || info.masterReplId === i.replacedHistory);
+    if (role !== undefined) i.demoteOnSight = false;
     if (role === 'master') {
       if (i.promoted && failoverInProgress(m) && m.failoverState === 'wait_promotion') {
         this.onPromotionConfirmed(m, i);
-      } else if (i.demoteOnSight && !i.promoted && this.masterLooksSane(m)) {
-        // A replaced primary that still takes writes: every write it acknowledges now is lost.
+      } else if (returning && !i.promoted && this.masterLooksSane(m)) {
+        // The replaced primary, back and still taking writes: every write it acknowledges now
+        // would be lost. (Salvaged first, then demoted.)
         this.demote(i, m);
       } else {
         const wait = this.timing.publishPeriod * 4;
@@ -1285,9 +1291,10 @@ export class SentinelCore {
       : p?.masterReplId2 !== undefined && p.secondReplOffset !== undefined && p.secondReplOffset > 0
         ? { replId: p.masterReplId2, offset: p.secondReplOffset }
         : undefined;
+    const replaced = m.guard ? m.guardFork?.replId : m.replId;
     m.guard = false;
     m.guardFork = undefined;
-    this.resetMasterAndChangeAddress(m, ref.addr, { leader: true, fork });
+    this.resetMasterAndChangeAddress(m, ref.addr, { leader: true, fork, replaced });
   }
 
   /**
@@ -1364,7 +1371,11 @@ export class SentinelCore {
   private resetMasterAndChangeAddress(
     m: MasterState,
     to: Addr,
-    lead: { leader: boolean; fork: { replId: string; offset: number } | undefined } = {
+    lead: {
+      leader: boolean;
+      fork: { replId: string; offset: number } | undefined;
+      replaced?: string | undefined;
+    } = {
       leader: false,
       fork: undefined,
     },
@@ -1382,6 +1393,7 @@ export class SentinelCore {
       if (lead.leader && addrEqual(a, old)) {
         r.demoteOnSight = true;
         r.salvageFrom = lead.fork;
+        r.replacedHistory = lead.replaced;
       }
     }
     this.flushConfig();

@@ -99,6 +99,12 @@ export interface ReplicaState extends InstanceBase {
   salvageFrom: { replId: string; offset: number } | undefined;
   salvageRunning: boolean;
   /**
+   * The replication id this node had as the replaced primary. Seen again as a primary with that
+   * id, it is the old primary come back: demoted at once. As a primary with another id it was
+   * promoted by someone since (another monitor's later failover): left to Sentinel's normal rules.
+   */
+  replacedHistory: string | undefined;
+  /**
    * Completed a sync with its primary since its own last restart (run id). A replica that
    * restarted empty and is still syncing holds nothing worth promoting.
    */
@@ -301,6 +307,7 @@ export function newReplica(master: MasterState, addr: Addr, now: number): Replic
     demoteOnSight: false,
     salvageFrom: undefined,
     salvageRunning: false,
+    replacedHistory: undefined,
     syncedSinceRestart: false,
   };
 }

@@ -6,11 +6,18 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SentinelCore } from '../core/core.js';
 import { currentMasterAddr, type MasterState } from '../core/instance.js';
-import type { MasterSpec } from '../core/instance.js';
+import type { MasterSpec, ReplicaHistory } from '../core/instance.js';
 import { R, type Reply } from '../resp/reply.js';
 import { Acl } from './acl.js';
 import { commandCategories } from './commands/table.js';
-import { generateMyId, newMasterConfig, type MasterConfig, type SentinelConfig } from './config/model.js';
+import {
+  generateMyId,
+  newMasterConfig,
+  replicaKey,
+  type MasterConfig,
+  type ReplicaHistoryConfig,
+  type SentinelConfig,
+} from './config/model.js';
 import { rewriteConfigFile } from './config/rewrite.js';
 import { globMatch } from './glob.js';
 import { Logger } from './logger.js';
@@ -184,10 +191,25 @@ export class Daemon {
       mc.failoverPolicy = m.failoverPolicy;
       if (m.maxLagOnFailover !== undefined) mc.maxLagOnFailoverBytes = m.maxLagOnFailover;
       mc.renamedCommands = new Map(m.renamedCommands);
+      // Replication history: the replid is what the safety rules need; the offsets are hints, and
+      // are written whenever the file is rewritten (they change too often to be a reason to).
+      if (m.replId !== undefined) mc.primaryHistory = { replId: m.replId, offset: m.replOffset };
       for (const r of m.replicas.values()) {
-        // Mid-failover the promoted replica is the primary's address; record the old one instead.
-        const a = r.addr.port === addr.port && r.addr.host === addr.host ? m.addr : r.addr;
+        // Mid-failover the promoted replica is the primary's address; record the old one instead
+        // (without a history: the promoted replica's is not the old primary's).
+        const swapped = r.addr.port === addr.port && r.addr.host === addr.host;
+        const a = swapped ? m.addr : r.addr;
         mc.knownReplicas.push({ host: a.host, port: a.port });
+        if (swapped || r.masterReplId === undefined) continue;
+        const h: ReplicaHistoryConfig = {
+          host: a.host,
+          port: a.port,
+          replId: r.masterReplId,
+          offset: r.replOffset,
+          synced: r.syncedSinceRestart,
+        };
+        if (r.runId !== undefined) h.runId = r.runId;
+        mc.replicaHistory.set(replicaKey(a.host, a.port), h);
       }
       for (const s of m.sentinels.values()) {
         mc.knownSentinels.push({ host: s.addr.host, port: s.addr.port, runid: s.runId });
@@ -312,9 +334,39 @@ export function masterSpec(m: MasterConfig): MasterSpec {
     leaderEpoch: m.leaderEpoch,
     masterRebootDownAfterMs: m.masterRebootDownAfterMs,
     renamedCommands: new Map([...m.renamedCommands].map(([k, v]) => [k.toLowerCase(), v])),
-    knownReplicas: m.knownReplicas.map((r) => ({ host: r.host, port: r.port })),
+    knownReplicas: knownReplicasSpec(m),
     knownSentinels: m.knownSentinels.map((s) => ({ addr: { host: s.host, port: s.port }, runId: s.runid })),
     failoverPolicy: m.failoverPolicy,
     maxLagOnFailover: m.maxLagOnFailoverBytes,
+    history: m.primaryHistory && { replId: m.primaryHistory.replId, offset: m.primaryHistory.offset },
   };
+}
+
+/**
+ * The known replicas with their remembered history: the `known-replica` ones in file order, then
+ * those only named by a `replica-history` line.
+ */
+function knownReplicasSpec(m: MasterConfig): NonNullable<MasterSpec['knownReplicas']> {
+  const listed = new Set(m.knownReplicas.map((r) => replicaKey(r.host, r.port)));
+  return [
+    ...m.knownReplicas.map((r) => ({
+      host: r.host,
+      port: r.port,
+      history: replicaHistorySpec(m.replicaHistory.get(replicaKey(r.host, r.port))),
+    })),
+    ...[...m.replicaHistory]
+      .filter(([key]) => !listed.has(key))
+      .map(([, h]) => ({ host: h.host, port: h.port, history: replicaHistorySpec(h) })),
+  ];
+}
+
+/**
+ * What the core is told of a replica's past. Without its replication id there is nothing to
+ * check against; without its run id a restart of the replica cannot be detected, so `synced`
+ * could not be trusted (and the first INFO refreshes the rest anyway): the replica then starts
+ * with no history, as after a config from redis-sentinel.
+ */
+function replicaHistorySpec(h: ReplicaHistoryConfig | undefined): ReplicaHistory | undefined {
+  if (h?.replId === undefined || h.runId === undefined) return undefined;
+  return { replId: h.replId, offset: h.offset, runId: h.runId, synced: h.synced };
 }

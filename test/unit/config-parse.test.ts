@@ -155,6 +155,7 @@ describe('parseConfig: values', () => {
       ]),
       failoverPolicy: 'available',
       maxLagOnFailoverBytes: 1048576,
+      replicaHistory: new Map(),
     });
     const other = cfg.masters.get('other')!;
     assert.equal(other.downAfterMs, 30000);
@@ -280,6 +281,52 @@ describe('parseConfig: values', () => {
     assert.equal(parse('sentinel current-epoch 5\nsentinel current-epoch 3').currentEpoch, 5);
     // Server lines are applied first, so a sentinel error is reported after a later server error.
     assert.equal(errorOf('sentinel foo\nport x').split(':')[1], '2');
+  });
+
+  it('reads the durable replication history (Vigil-only primary-history / replica-history)', () => {
+    const R1 = '1'.repeat(40);
+    const R2 = 'AbCdEf0123'.repeat(4);
+    const cfg = parse(
+      [
+        // Per-master lines may come before the monitor line, like every per-master option.
+        `sentinel replica-history m 10.0.0.2 6379 ${R1} 1000 ${ID_A} yes`,
+        M.trimEnd(),
+        'sentinel known-replica m 10.0.0.2 6379',
+        'sentinel known-replica m 10.0.0.3 6379',
+        `sentinel primary-history m ${R2} 123456789012`,
+        // No known-replica line for this one: the history line makes it known.
+        'sentinel replica-history m 10.0.0.4 6380 - 0 - no',
+        `sentinel replica-history m ::1 6381 ${R1} 7 - YES`,
+      ].join('\n'),
+    );
+    const m = cfg.masters.get('m')!;
+    // Hex ids are kept in lower case, as Redis reports them.
+    assert.deepEqual(m.primaryHistory, { replId: R2.toLowerCase(), offset: 123456789012 });
+    assert.deepEqual(m.knownReplicas, [
+      { host: '10.0.0.2', port: 6379 },
+      { host: '10.0.0.3', port: 6379 },
+    ]);
+    assert.deepEqual(
+      m.replicaHistory,
+      new Map([
+        [
+          '10.0.0.2:6379',
+          { host: '10.0.0.2', port: 6379, replId: R1, offset: 1000, runId: ID_A, synced: true },
+        ],
+        ['10.0.0.4:6380', { host: '10.0.0.4', port: 6380, offset: 0, synced: false }],
+        ['[::1]:6381', { host: '::1', port: 6381, replId: R1, offset: 7, synced: true }],
+      ]),
+    );
+    // Single-valued like config-epoch: the last line wins (an included file may hold an older one).
+    const twice = parse(M + `sentinel primary-history m ${R1} 5\nsentinel primary-history m ${R2} 6`);
+    assert.deepEqual(twice.masters.get('m')!.primaryHistory, { replId: R2.toLowerCase(), offset: 6 });
+    // Host names need resolve-hostnames, as in known-replica.
+    const named = parse(
+      'sentinel resolve-hostnames yes\n' + M + `sentinel replica-history m DB2.example 6379 ${R1} 1 - no`,
+    );
+    assert.deepEqual([...named.masters.get('m')!.replicaHistory.keys()], ['db2.example:6379']);
+    assert.equal(parse(M).masters.get('m')!.primaryHistory, undefined);
+    assert.equal(parse(M).masters.get('m')!.replicaHistory.size, 0);
   });
 
   it('ignores a bare "sentinel" line and an empty announce-ip / sentinel-user / sentinel-pass', () => {
@@ -442,7 +489,7 @@ const CORPUS: [string, string | null][] = [
   ],
   [
     'sentinel foo bar',
-    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, max-lag-on-failover)",
+    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, max-lag-on-failover, primary-history, replica-history)",
   ],
   [
     'sentinel monitor m 127.0.0.1 6379',
@@ -593,8 +640,70 @@ const VIGIL_STRICTER: [string, string][] = [
   ],
 ];
 
+const RID = '0123456789abcdef0123456789abcdef01234567';
+
+/** Vigil-only directives (redis-sentinel refuses them all as unrecognized statements). */
+const VIGIL_ONLY: [string, string | null][] = [
+  [M + `sentinel primary-history m ${RID} 0`, null],
+  [M + `sentinel replica-history m 127.0.0.1 6380 ${RID} 0 ${RID} yes`, null],
+  [M + 'sentinel replica-history m 127.0.0.1 6380 - 0 - no', null],
+  [
+    M + `sentinel primary-history m ${RID}`,
+    `sentinel.conf:2: wrong number of arguments for 'sentinel primary-history' (Redis: "Unrecognized sentinel configuration statement"); use 'sentinel primary-history <master-name> <replid> <offset>' and quote a value that contains spaces`,
+  ],
+  [
+    M + `sentinel primary-history m abc 0`,
+    "sentinel.conf:2: primary-history replication id must be 40 hex characters, got 'abc'; copy master_replid from the primary's INFO replication, or remove the line",
+  ],
+  [
+    M + `sentinel primary-history m - 0`,
+    "sentinel.conf:2: primary-history replication id must be 40 hex characters, got '-'; copy master_replid from the primary's INFO replication, or remove the line",
+  ],
+  [
+    M + `sentinel primary-history m ${RID} -1`,
+    "sentinel.conf:2: primary-history offset must be an integer >= 0 (bytes), got '-1'; copy master_repl_offset from the primary's INFO replication, or use 0",
+  ],
+  [
+    `sentinel primary-history nosuch ${RID} 0`,
+    "sentinel.conf:1: no such master with specified name 'nosuch'; add 'sentinel monitor nosuch <ip> <port> <quorum>' or fix the name (names are case-sensitive)",
+  ],
+  [
+    M + `sentinel replica-history m 127.0.0.1 6380 ${RID} 0 ${RID}`,
+    `sentinel.conf:2: wrong number of arguments for 'sentinel replica-history' (Redis: "Unrecognized sentinel configuration statement"); use 'sentinel replica-history <master-name> <ip> <port> <replid|-> <offset> <runid|-> yes|no' and quote a value that contains spaces`,
+  ],
+  [
+    M + `sentinel replica-history m 127.0.0.1 6380 ${RID}x 0 - no`,
+    `sentinel.conf:2: replica-history replication id must be 40 hex characters or '-' when unknown, got '${RID}x'; copy master_replid from the replica's INFO replication, or write '-'`,
+  ],
+  [
+    M + `sentinel replica-history m 127.0.0.1 6380 - 1.5 - no`,
+    "sentinel.conf:2: replica-history offset must be an integer >= 0 (bytes), got '1.5'; copy slave_repl_offset from the replica's INFO replication, or use 0",
+  ],
+  [
+    M + `sentinel replica-history m 127.0.0.1 6380 - 0 ${'g'.repeat(40)} no`,
+    `sentinel.conf:2: replica-history run id must be 40 hex characters or '-' when unknown, got '${'g'.repeat(40)}'; copy run_id from the replica's INFO server, or write '-'`,
+  ],
+  [
+    M + 'sentinel replica-history m 127.0.0.1 6380 - 0 - maybe',
+    "sentinel.conf:2: please specify yes or no for the replica-history option, got 'maybe'",
+  ],
+  [
+    M + 'sentinel replica-history m 127.0.0.1 70000 - 0 - no',
+    "sentinel.conf:2: invalid port number '70000'; use a port between 0 and 65535",
+  ],
+  [
+    M + 'sentinel replica-history m db2.example 6380 - 0 - no',
+    "sentinel.conf:2: can't resolve instance hostname 'db2.example': without 'sentinel resolve-hostnames yes' the address must be an IPv4 or IPv6 address; use an IP address or add that line",
+  ],
+  [
+    M +
+      'sentinel replica-history m 127.0.0.1 6380 - 0 - no\nsentinel replica-history m 127.0.0.1 6380 - 5 - no',
+    "sentinel.conf:3: duplicate replica-history for replica 127.0.0.1:6380 of 'm'; remove one of the lines",
+  ],
+];
+
 describe('parseConfig: errors name file:line, the problem and the fix', () => {
-  for (const [text, expected] of [...CORPUS, ...VIGIL_STRICTER]) {
+  for (const [text, expected] of [...CORPUS, ...VIGIL_STRICTER, ...VIGIL_ONLY]) {
     it(JSON.stringify(text).slice(0, 80), () => {
       if (expected === null) parse(text);
       else assert.equal(errorOf(text), expected);

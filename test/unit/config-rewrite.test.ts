@@ -153,6 +153,16 @@ describe('renderConfig: golden outputs', () => {
     m.knownReplicas.push({ host: 'db2.example', port: 6380 });
     m.knownSentinels.push({ host: 's2.example', port: 26379, runid: ID_B });
     m.renamedCommands.set('CONFIG', 'XCONFIG');
+    m.primaryHistory = { replId: ID_C, offset: 4096 };
+    m.replicaHistory.set('db2.example:6380', {
+      host: 'db2.example',
+      port: 6380,
+      replId: ID_C,
+      offset: 4000,
+      runId: ID_A,
+      synced: true,
+    });
+    m.replicaHistory.set('db3.example:6380', { host: 'db3.example', port: 6380, offset: 0, synced: false });
     cfg.masters.set('m1', m);
     cfg.masters.set('m2', newMasterConfig('m2', '10.0.0.5', 6379, 1));
     cfg.currentEpoch = 8;
@@ -184,6 +194,9 @@ describe('renderConfig: golden outputs', () => {
       'sentinel rename-command m1 CONFIG XCONFIG',
       'sentinel failover-policy m1 available',
       'sentinel max-lag-on-failover m1 1048576',
+      `sentinel primary-history m1 ${ID_C} 4096`,
+      `sentinel replica-history m1 db2.example 6380 ${ID_C} 4000 ${ID_A} yes`,
+      'sentinel replica-history m1 db3.example 6380 - 0 - no',
       'sentinel monitor m2 10.0.0.5 6379 1',
       'sentinel config-epoch m2 0',
       'sentinel leader-epoch m2 0',
@@ -372,6 +385,94 @@ describe('renderConfig: golden outputs', () => {
     assert.equal(parse(out).masters.get('m')!.knownReplicas.length, 1);
   });
 
+  it('writes the durable replication history in place, last in its block, and only when known', () => {
+    /** The lines of a file, blank ones left out (a rewrite squeezes and adds blank lines). */
+    const body = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+    // As redis-sentinel writes a file: no history lines, and none appear in the rewrite.
+    const plain = [
+      'port 26379',
+      'sentinel monitor m 10.0.0.1 6379 2',
+      `sentinel myid ${ID_A}`,
+      'sentinel config-epoch m 0',
+      'sentinel leader-epoch m 0',
+      '',
+      REWRITE_SIGNATURE,
+      'protected-mode no',
+      `dir "${CWD}"`,
+      'sentinel current-epoch 0',
+      'sentinel known-replica m 10.0.0.2 6379',
+      '',
+    ].join('\n');
+    assert.deepEqual(body(rewrite(plain)), body(plain));
+    // The history is learnt: the new lines are appended, after everything else of the master.
+    const learnt = rewrite(plain, (cfg) => {
+      const m = cfg.masters.get('m')!;
+      m.primaryHistory = { replId: ID_B, offset: 1000 };
+      m.replicaHistory.set('10.0.0.2:6379', {
+        host: '10.0.0.2',
+        port: 6379,
+        replId: ID_B,
+        offset: 900,
+        runId: ID_C,
+        synced: true,
+      });
+    });
+    assert.deepEqual(body(learnt), [
+      ...body(plain),
+      `sentinel primary-history m ${ID_B} 1000`,
+      `sentinel replica-history m 10.0.0.2 6379 ${ID_B} 900 ${ID_C} yes`,
+    ]);
+    // Lines already in the file are rewritten where they are; one more replica follows them.
+    const placed = [
+      'sentinel monitor m 10.0.0.1 6379 2',
+      `sentinel replica-history m 10.0.0.2 6379 ${ID_B} 900 ${ID_C} yes`,
+      `sentinel primary-history m ${ID_B} 1000`,
+      '# end of m',
+      `sentinel myid ${ID_A}`,
+      'sentinel config-epoch m 0',
+      'sentinel leader-epoch m 0',
+      'sentinel current-epoch 0',
+      'sentinel known-replica m 10.0.0.2 6379',
+      'protected-mode no',
+      `dir "${CWD}"`,
+      REWRITE_SIGNATURE,
+    ].join('\n');
+    const moved = rewrite(placed, (cfg) => {
+      const m = cfg.masters.get('m')!;
+      m.primaryHistory!.offset = 2000;
+      m.replicaHistory.get('10.0.0.2:6379')!.offset = 1900;
+      m.replicaHistory.set('10.0.0.3:6379', { host: '10.0.0.3', port: 6379, offset: 5, synced: false });
+    });
+    assert.deepEqual(body(moved), [
+      'sentinel monitor m 10.0.0.1 6379 2',
+      `sentinel replica-history m 10.0.0.2 6379 ${ID_B} 1900 ${ID_C} yes`,
+      `sentinel primary-history m ${ID_B} 2000`,
+      '# end of m',
+      `sentinel myid ${ID_A}`,
+      'sentinel config-epoch m 0',
+      'sentinel leader-epoch m 0',
+      'sentinel current-epoch 0',
+      'sentinel known-replica m 10.0.0.2 6379',
+      'protected-mode no',
+      `dir "${CWD}"`,
+      REWRITE_SIGNATURE,
+      'port 26379',
+      'sentinel replica-history m 10.0.0.3 6379 - 5 - no',
+    ]);
+    // Forgotten (SENTINEL RESET): the old lines go.
+    const forgotten = rewrite(moved, (cfg) => {
+      const m = cfg.masters.get('m')!;
+      delete m.primaryHistory;
+      m.replicaHistory.clear();
+    });
+    assert.deepEqual(
+      body(forgotten),
+      body(moved).filter((l) => !l.includes('-history')),
+    );
+    // So do those of a removed master.
+    assert.ok(!rewrite(moved, (cfg) => cfg.masters.delete('m')).includes('history'));
+  });
+
   it('quotes values only where a bare value would not read back (redis-sentinel writes them bare)', () => {
     const cfg = defaultSentinelConfig();
     cfg.myid = ID_A;
@@ -414,7 +515,11 @@ describe('renderConfig: golden outputs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-inc-'));
     try {
       const inc = join(dir, 'masters.conf');
-      writeFileSync(inc, 'sentinel monitor mi 10.0.0.1 6379 2\nsentinel known-replica mi 10.0.0.2 6379\n');
+      writeFileSync(
+        inc,
+        'sentinel monitor mi 10.0.0.1 6379 2\nsentinel known-replica mi 10.0.0.2 6379\n' +
+          `sentinel replica-history mi 10.0.0.2 6379 ${ID_C} 10 ${ID_B} yes\n`,
+      );
       const original = `include ${inc}\n`;
       const cfg = parseConfig(original, join(dir, 'sentinel.conf'), { cwd: dir });
       const m = cfg.masters.get('mi')!;
@@ -422,13 +527,19 @@ describe('renderConfig: golden outputs', () => {
       cfg.myid = ID_A;
       m.configEpoch = 4;
       m.downAfterMs = 9000;
+      m.primaryHistory = { replId: ID_C, offset: 20 };
       const out = renderConfig(original, cfg, { cwd: dir });
       assert.ok(!out.includes('sentinel monitor'));
       assert.ok(!out.includes('known-replica'));
+      assert.ok(!out.includes('replica-history'));
       assert.ok(out.includes('sentinel down-after-milliseconds mi 9000\nsentinel config-epoch mi 4\n'));
+      // primary-history is single-valued like config-epoch: it is written, and wins over an older one.
+      assert.ok(out.includes(`sentinel primary-history mi ${ID_C} 20\n`));
       const again = parseConfig(out, join(dir, 'sentinel.conf'), { cwd: dir });
       assert.equal(again.masters.get('mi')!.configEpoch, 4);
       assert.equal(again.masters.get('mi')!.knownReplicas.length, 1);
+      assert.equal(again.masters.get('mi')!.replicaHistory.size, 1);
+      assert.deepEqual(again.masters.get('mi')!.primaryHistory, { replId: ID_C, offset: 20 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -445,6 +556,9 @@ describe('renderConfig: golden outputs', () => {
       'sentinel rename-command m CONFIG XCONFIG',
       'sentinel failover-policy m available',
       'sentinel max-lag-on-failover m 4096',
+      `sentinel primary-history m ${ID_B} 123456`,
+      `sentinel replica-history m 10.0.0.2 6379 ${ID_B} 123000 ${ID_C} yes`,
+      'sentinel replica-history m 10.0.0.7 6379 - 0 - no',
       'logfile "/var/log/vigil.log"',
       'user admin on >x +@all',
       '',
@@ -466,7 +580,7 @@ describe('writeFileAtomic / rewriteConfigFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-atomic-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('replaces the content, keeps the mode, leaves no temporary file', async () => {
+  it('replaces the content, keeps the mode, leaves no temporary file', () => {
     const p = join(dir, 'sentinel.conf');
     writeFileSync(p, 'port 26379\n');
     chmodSync(p, 0o600);
@@ -486,7 +600,7 @@ describe('writeFileAtomic / rewriteConfigFile', () => {
     assert.ok(lstatSync(link).isSymbolicLink());
   });
 
-  it('rewriteConfigFile reads the file, renders and writes it', async () => {
+  it('rewriteConfigFile reads the file, renders and writes it', () => {
     const p = join(dir, 'rw.conf');
     writeFileSync(p, '# mine\nsentinel monitor m 10.0.0.1 6379 2\n');
     const cfg = parseConfig(readFileSync(p, 'utf8'), p, { cwd: dir });

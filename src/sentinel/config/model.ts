@@ -24,10 +24,44 @@ export const DEFAULT_FAILOVER_POLICY: FailoverPolicy = 'safe';
 export const DEFAULT_BIND: readonly string[] = ['*', '-::*'];
 /** Length of a Sentinel run id (`sentinel myid`, known-sentinel run ids). */
 export const RUN_ID_LENGTH = 40;
+/** Length of a Redis replication id and of a Redis run id: 40 hex characters. */
+export const REPL_ID_LENGTH = 40;
 
 export interface KnownReplica {
   host: string;
   port: number;
+}
+
+/**
+ * Vigil-only: `sentinel primary-history <master> <replid> <offset>`, the primary's replication id
+ * and offset as last seen in its INFO.
+ */
+export interface PrimaryHistory {
+  /** 40 lower-case hex characters. */
+  replId: string;
+  offset: number;
+}
+
+/**
+ * Vigil-only: `sentinel replica-history <master> <ip> <port> <replid|-> <offset> <runid|-> yes|no`,
+ * what was last seen of one replica: the replication id it follows, its offset, its run id, and
+ * whether it had completed a sync with its primary since its own restart.
+ */
+export interface ReplicaHistoryConfig {
+  host: string;
+  port: number;
+  /** 40 lower-case hex characters; undefined (written `-`) when unknown. */
+  replId?: string;
+  offset: number;
+  /** 40 lower-case hex characters; undefined (written `-`) when unknown. */
+  runId?: string;
+  synced: boolean;
+}
+
+/** The key of a replica in `MasterConfig.replicaHistory`: `ip:port` (`[ip]:port` for IPv6), host lower-cased. */
+export function replicaKey(host: string, port: number): string {
+  const h = host.toLowerCase();
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
 }
 
 export interface KnownSentinel {
@@ -62,6 +96,13 @@ export interface MasterConfig {
   failoverPolicy: FailoverPolicy;
   /** Vigil-only: `sentinel max-lag-on-failover <master> <bytes>`; undefined means no limit. */
   maxLagOnFailoverBytes?: number;
+  /** Vigil-only: `sentinel primary-history`; undefined when not known. */
+  primaryHistory?: PrimaryHistory;
+  /**
+   * Vigil-only: `sentinel replica-history` lines by `replicaKey`, in file (or discovery) order. A
+   * replica listed here is known even without a `known-replica` line.
+   */
+  replicaHistory: Map<string, ReplicaHistoryConfig>;
   /**
    * The file whose `sentinel monitor` line defined this master: the main config file, or a file
    * pulled in by `include`. The rewrite does not copy lines that an included file already holds.
@@ -157,6 +198,7 @@ export function newMasterConfig(name: string, host: string, port: number, quorum
     knownSentinels: [],
     renamedCommands: new Map(),
     failoverPolicy: DEFAULT_FAILOVER_POLICY,
+    replicaHistory: new Map(),
   };
 }
 

@@ -15,10 +15,13 @@ import {
   defaultSentinelConfig,
   FAILOVER_POLICIES,
   newMasterConfig,
+  REPL_ID_LENGTH,
+  replicaKey,
   RUN_ID_LENGTH,
   type FailoverPolicy,
   type LogLevel,
   type MasterConfig,
+  type ReplicaHistoryConfig,
   type SentinelConfig,
 } from './model.js';
 import {
@@ -111,6 +114,11 @@ const SENTINEL_USAGE: Record<string, { argc: readonly number[]; usage: string }>
   },
   'failover-policy': { argc: [3], usage: 'sentinel failover-policy <master-name> safe|available' },
   'max-lag-on-failover': { argc: [3], usage: 'sentinel max-lag-on-failover <master-name> <bytes>' },
+  'primary-history': { argc: [4], usage: 'sentinel primary-history <master-name> <replid> <offset>' },
+  'replica-history': {
+    argc: [8],
+    usage: 'sentinel replica-history <master-name> <ip> <port> <replid|-> <offset> <runid|-> yes|no',
+  },
 };
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -533,6 +541,23 @@ class Parser {
       }
       return v;
     };
+    /** A replication id or run id: 40 hex characters, kept in lower case; `-` means unknown where allowed. */
+    const hexId = (v: string, what: string, fix: string, dashOk: boolean): string | undefined => {
+      if (dashOk && v === '-') return undefined;
+      if (!new RegExp(`^[0-9a-fA-F]{${REPL_ID_LENGTH}}$`).test(v)) {
+        fail(
+          `${sub} ${what} must be ${REPL_ID_LENGTH} hex characters${dashOk ? " or '-' when unknown" : ''}, ` +
+            `got '${v}'; ${fix}`,
+        );
+      }
+      return v.toLowerCase();
+    };
+    const offset = (v: string, fix: string): number => {
+      if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+        fail(`${sub} offset must be an integer >= 0 (bytes), got '${v}'; ${fix}`);
+      }
+      return Number(v);
+    };
     const script = (v: string, what: string): string => {
       if (this.checkFs) {
         try {
@@ -715,6 +740,47 @@ class Parser {
           );
         }
         m.maxLagOnFailoverBytes = Number(n);
+        return;
+      }
+      case 'primary-history': {
+        // Single-valued like config-epoch: the last line wins (an included file may hold an older one).
+        const m = master();
+        const replId = hexId(
+          args[2]!,
+          'replication id',
+          "copy master_replid from the primary's INFO replication, or remove the line",
+          false,
+        )!;
+        const off = offset(args[3]!, "copy master_repl_offset from the primary's INFO replication, or use 0");
+        m.primaryHistory = { replId, offset: off };
+        return;
+      }
+      case 'replica-history': {
+        const m = master();
+        const h = host(args[2]!);
+        const p = port(args[3]!);
+        const key = replicaKey(h, p);
+        if (m.replicaHistory.has(key)) {
+          fail(`duplicate replica-history for replica ${h}:${p} of '${m.name}'; remove one of the lines`);
+        }
+        const replId = hexId(
+          args[4]!,
+          'replication id',
+          "copy master_replid from the replica's INFO replication, or write '-'",
+          true,
+        );
+        const off = offset(args[5]!, "copy slave_repl_offset from the replica's INFO replication, or use 0");
+        const runId = hexId(
+          args[6]!,
+          'run id',
+          "copy run_id from the replica's INFO server, or write '-'",
+          true,
+        );
+        const synced = yesNo(args[7]!);
+        const entry: ReplicaHistoryConfig = { host: h, port: p, offset: off, synced };
+        if (replId !== undefined) entry.replId = replId;
+        if (runId !== undefined) entry.runId = runId;
+        m.replicaHistory.set(key, entry);
         return;
       }
     }

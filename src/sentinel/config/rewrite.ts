@@ -63,6 +63,8 @@ const MASTER_OPTIONS = [
   'master-reboot-down-after-period',
   'failover-policy',
   'max-lag-on-failover',
+  'primary-history',
+  'replica-history',
 ] as const;
 
 export interface RenderOptions {
@@ -238,6 +240,24 @@ function rewriteSentinelOptions(state: RewriteState, cfg: SentinelConfig): void 
     }
     if (m.failoverPolicy !== DEFAULT_FAILOVER_POLICY) put('failover-policy', [m.name, m.failoverPolicy]);
     if (m.maxLagOnFailoverBytes !== undefined) put('max-lag-on-failover', [m.name, m.maxLagOnFailoverBytes]);
+    // Durable replication history, last in the block. Like known-replica lines, replica-history
+    // lines of a master defined in an included file stay in that file.
+    if (m.primaryHistory !== undefined) {
+      put('primary-history', [m.name, m.primaryHistory.replId, m.primaryHistory.offset]);
+    }
+    if (inMainFile) {
+      for (const h of m.replicaHistory.values()) {
+        put('replica-history', [
+          m.name,
+          h.host,
+          h.port,
+          h.replId ?? '-',
+          h.offset,
+          h.runId ?? '-',
+          yesNo(h.synced),
+        ]);
+      }
+    }
   }
 
   put('current-epoch', [cfg.currentEpoch]);
