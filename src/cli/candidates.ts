@@ -55,10 +55,10 @@ export interface CandidatesReport {
   primary: { addr: string; flags: string; replid: string; offset: number };
   failoverPolicy: string | undefined;
   candidates: CandidateRow[];
-  /** The replica a failover now would promote, or undefined. */
-  promote: string | undefined;
-  /** Why a failover now would be refused, or undefined. */
-  refused: string | undefined;
+  /** The replica a failover now would promote, or null. */
+  promote: string | null;
+  /** Why a failover now would be refused, or null. */
+  refused: string | null;
 }
 
 function num(v: string | undefined, fallback = -1): number {
@@ -187,7 +187,7 @@ export function renderCandidates(r: CandidatesReport): string[] {
     out.push('');
   }
   out.push(verdict(r.name, r.candidates).line);
-  if (r.promote === undefined) {
+  if (r.promote === null) {
     const seen = new Set<string>();
     for (const c of r.candidates) {
       const a = adviceFor(c.reason, r.name);
@@ -236,8 +236,8 @@ async function gather(conn: Conn, name: string): Promise<CandidatesReport> {
     },
     failoverPolicy: first?.['failover-policy'],
     candidates: rows,
-    promote: v.promote,
-    refused: v.refused,
+    promote: v.promote ?? null,
+    refused: v.refused ?? null,
   };
 }
 
@@ -254,7 +254,7 @@ export async function runCandidates(name: string, opts: CandidatesOptions): Prom
     const report = await gather(conn, name);
     if (opts.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${renderCandidates(report).join('\n')}\n`);
-    return report.promote !== undefined ? 0 : 2;
+    return report.promote !== null ? 0 : 2;
   } finally {
     conn.close();
   }

@@ -85,6 +85,8 @@ export async function connect(endpoint: Endpoint, opts: ConnectOptions = {}): Pr
     maxRetriesPerRequest: 0,
     connectTimeout: opts.connectTimeoutMs ?? 2000,
     commandTimeout: opts.commandTimeoutMs ?? 3000,
+    // A frozen peer never acknowledges the close: do not keep the process waiting for it.
+    disconnectTimeout: 100,
   });
   let lastError: unknown;
   client.on('error', (e: unknown) => {

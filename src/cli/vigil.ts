@@ -61,8 +61,7 @@ program
   .option(
     '--sentinel <host:port>',
     'monitor to ask (repeat or comma-separate for several; default 127.0.0.1:26379)',
-    (v: string, prev: string[]) => [...prev, v],
-    [],
+    (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
   )
   .option('--password <password>', "the monitors' password (requirepass)")
   .option('--user <user>', "the monitors' ACL user")
@@ -73,7 +72,7 @@ program
     async (
       name: string,
       opts: {
-        sentinel: string[];
+        sentinel?: string[];
         password?: string;
         user?: string;
         authPass?: string;

@@ -91,3 +91,8 @@ export const SELECT_FRESH_INFO_WAIT = 1000;
  * resync from it (see the wiped-primary guard in core.ts).
  */
 export const PRIMARY_RECONNECT_PERIOD = 100;
+/** Coordinated switchover: how often the target is asked for INFO while the handover runs. */
+export const COORDINATED_POLL_PERIOD = 10;
+/** Coordinated switchover default pause/FAILOVER timeout: half of down-after, within these bounds. */
+export const COORDINATED_MIN_TIMEOUT = 100;
+export const COORDINATED_MAX_TIMEOUT = 5000;

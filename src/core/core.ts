@@ -12,6 +12,9 @@ import {
   FAILOVER_START_STAGGER,
   FAST_ASK_PERIOD,
   MAX_DESYNC,
+  COORDINATED_MAX_TIMEOUT,
+  COORDINATED_MIN_TIMEOUT,
+  COORDINATED_POLL_PERIOD,
   MAX_PENDING_COMMANDS,
   PRIMARY_RECONNECT_PERIOD,
   SELECT_FRESH_INFO_WAIT,
@@ -52,6 +55,9 @@ export interface CoreOptions {
 }
 
 export type StartFailoverResult = 'ok' | 'inprog' | 'nogoodslave';
+
+export type CoordinatedResult =
+  { ok: true; target: string; timeoutMs: number } | { ok: false; error: string };
 
 type DataInstance = MasterState | ReplicaState;
 
@@ -164,6 +170,8 @@ export class SentinelCore {
         const due = i.link.actPingTime + i.downAfterMs + 1 - this.now;
         if (due >= 0 && due < delay) delay = due;
       }
+      if (m.coordinated && m.failoverState === 'wait_promotion')
+        delay = Math.min(delay, COORDINATED_POLL_PERIOD);
       if (m.oDown && m.failoverState === 'none') {
         const start = m.oDownSince + m.startDelay - this.now;
         if (start >= 0 && start < delay) delay = start;
@@ -359,7 +367,10 @@ export class SentinelCore {
     if (this.now - l.lastPongTime > pingPeriod && this.now - l.lastPingTime > pingPeriod / 2) {
       this.sendPing(i);
     }
-    if (this.now - i.lastPubTime > this.timing.publishPeriod) this.sendHello(i, master);
+    // PUBLISH is a write: on a primary paused for a coordinated handover it would block this
+    // link (and the PINGs behind it) until the pause ends.
+    const paused = i.kind === 'master' && master.coordinated !== undefined && master.coordinated.pausedAt > 0;
+    if (!paused && this.now - i.lastPubTime > this.timing.publishPeriod) this.sendHello(i, master);
   }
 
   private sendInfo(i: DataInstance, master: MasterState): void {
@@ -763,6 +774,7 @@ export class SentinelCore {
   }
 
   private onPromotionConfirmed(m: MasterState, r: ReplicaState): void {
+    if (m.coordinated) this.finishCoordinated(m, r);
     m.configEpoch = m.failoverEpoch;
     m.failoverState = 'reconf_slaves';
     m.failoverStateChangeTime = this.now;
@@ -773,7 +785,10 @@ export class SentinelCore {
     this.clientReconfScript(m, 'leader', m.addr, r.addr);
     this.forceHelloUpdate(m);
     // Tell the peers and the data nodes now, not at the next timer run.
-    for (const i of [m, ...m.sentinels.values(), ...m.replicas.values()]) this.sendHello(i, m);
+    for (const i of [m, ...m.sentinels.values(), ...m.replicas.values()]) {
+      if (i === m && m.coordinated) continue;
+      this.sendHello(i, m);
+    }
   }
 
   // ------------------------------------------------------------------ hello
@@ -927,7 +942,7 @@ export class SentinelCore {
         s.masterDown = false;
         s.leader = undefined;
       }
-      if (!m.sDown && !m.guard) continue;
+      if (!m.sDown && !m.guard && !(m.coordinated && m.failoverState === 'wait_start')) continue;
       if (!s.link.cc || s.link.pendingCommands >= MAX_PENDING_COMMANDS) continue;
       const period = s.masterDown ? this.timing.askPeriod : Math.min(FAST_ASK_PERIOD, this.timing.askPeriod);
       if (!forced && this.now - s.lastMasterDownReplyTime < period) continue;
@@ -1086,6 +1101,51 @@ export class SentinelCore {
   }
 
   /** Run the failover state machine until it waits on something (a reply, a timeout). */
+  /**
+   * SENTINEL FAILOVER <name> COORDINATED: a planned switchover that loses no acknowledged write.
+   * Unlike a plain SENTINEL FAILOVER it wins an election first (no other monitor can race it),
+   * then pauses writes on the primary and hands over with Redis's FAILOVER command, so the
+   * target has every acknowledged write before it takes over.
+   */
+  startCoordinated(
+    now: number,
+    m: MasterState,
+    opts: { to?: Addr | undefined; timeoutMs?: number | undefined },
+  ): CoordinatedResult {
+    this.now = now;
+    if (failoverInProgress(m)) return { ok: false, error: 'INPROG Failover already in progress' };
+    if (m.sDown)
+      return {
+        ok: false,
+        error: `ERR the primary of ${m.name} is down: a coordinated switchover needs it; use SENTINEL FAILOVER ${m.name}`,
+      };
+    const list = candidates(m, this.timing, now);
+    let target: ReplicaState | undefined;
+    if (opts.to) {
+      const to = opts.to;
+      const c = list.find((x) => addrEqual(x.replica.addr, to));
+      if (!c) return { ok: false, error: `ERR ${to.host}:${to.port} is not a known replica of ${m.name}` };
+      if (!c.eligible)
+        return { ok: false, error: `NOGOODSLAVE ${c.replica.name} cannot take over: it ${c.reason}` };
+      target = c.replica;
+    } else {
+      target = list.find((c) => c.rank === 1)?.replica;
+      if (!target) {
+        const why = list.map((c) => `${c.replica.name} ${c.reason}`).join('; ');
+        return { ok: false, error: `NOGOODSLAVE No suitable replica to promote${why ? `: ${why}` : ''}` };
+      }
+    }
+    const timeoutMs =
+      opts.timeoutMs ??
+      Math.min(COORDINATED_MAX_TIMEOUT, Math.max(COORDINATED_MIN_TIMEOUT, Math.floor(m.downAfterMs / 2)));
+    this.log('warning', `Executing user requested COORDINATED FAILOVER of '${m.name}' to ${target.name}`);
+    m.coordinated = { to: target.addr, timeoutMs, pausedAt: 0, lastPoll: 0 };
+    this.startFailover(m);
+    this.askOthers(m, true);
+    this.failoverStep(m);
+    return { ok: true, target: target.name, timeoutMs };
+  }
+
   private failoverStep(m: MasterState): void {
     for (let n = 0; n < 8; n++) {
       const before = m.failoverState;
@@ -1101,6 +1161,7 @@ export class SentinelCore {
     if (
       !m.forceFailover &&
       !m.guard &&
+      !m.coordinated &&
       !m.sDown &&
       (m.failoverState === 'wait_start' ||
         m.failoverState === 'select_slave' ||
@@ -1121,6 +1182,26 @@ export class SentinelCore {
       case 'send_slaveof_noone':
         return this.failoverSendSlaveOfNoOne(m);
       case 'wait_promotion':
+        if (m.coordinated) {
+          const c = m.coordinated;
+          const target = m.promoted;
+          if (target?.sDown) return this.abortCoordinated(m, `the target ${target.name} went down`);
+          if (this.now - c.pausedAt > c.timeoutMs + COORDINATED_MIN_TIMEOUT) {
+            return this.abortCoordinated(
+              m,
+              `the target did not take over within ${c.timeoutMs} ms (not caught up?)`,
+            );
+          }
+          if (
+            target &&
+            this.now - c.lastPoll >= COORDINATED_POLL_PERIOD &&
+            target.link.pendingCommands === 0
+          ) {
+            c.lastPoll = this.now;
+            this.sendInfo(target, m);
+          }
+          return;
+        }
         if (this.now - m.failoverStateChangeTime > m.failoverTimeoutMs) {
           this.event('warning', '-failover-abort-slave-timeout', m, '');
           this.abortFailover(m);
@@ -1150,7 +1231,10 @@ export class SentinelCore {
   }
 
   private failoverSelectSlave(m: MasterState): void {
-    const r = selectReplica(m, this.timing, this.now);
+    const to = m.coordinated?.to;
+    const r = to
+      ? candidates(m, this.timing, this.now).find((c) => c.eligible && addrEqual(c.replica.addr, to))?.replica
+      : selectReplica(m, this.timing, this.now);
     if (!r && this.now - m.failoverStateChangeTime < SELECT_FRESH_INFO_WAIT) {
       // Refused only for stale INFO? Ask again and decide on fresh facts, briefly.
       const stale = sentinelCandidates(m, this.timing, this.now).filter((c) =>
@@ -1195,13 +1279,75 @@ export class SentinelCore {
       }
       return;
     }
-    if (!this.sendReplicaOf(r, m, undefined)) return;
+    if (m.coordinated) {
+      if (!this.sendCoordinatedHandover(m, r)) return;
+    } else if (!this.sendReplicaOf(r, m, undefined)) return;
     this.event('notice', '+failover-state-wait-promotion', r, '');
     m.failoverState = 'wait_promotion';
     m.failoverStateChangeTime = this.now;
     // INFO on the same connection runs right after the promotion: its reply confirms the new
     // role at once, where Sentinel waits for the next once-a-second INFO.
     this.sendInfo(r, m);
+  }
+
+  /** MULTI; CLIENT PAUSE <t> WRITE; FAILOVER TO <target> TIMEOUT <t>; EXEC on the primary. */
+  private sendCoordinatedHandover(m: MasterState, r: ReplicaState): boolean {
+    const c = m.coordinated;
+    if (!c || linkDisconnected(m.link, false)) return false;
+    const t = String(c.timeoutMs);
+    const ok = this.send(
+      m.link,
+      [
+        [this.cmd(m, 'MULTI')],
+        [this.cmd(m, 'CLIENT'), 'PAUSE', t, 'WRITE'],
+        [this.cmd(m, 'FAILOVER'), 'TO', r.addr.host, String(r.addr.port), 'TIMEOUT', t],
+        [this.cmd(m, 'EXEC')],
+      ],
+      { t: 'discard', link: m.link.id },
+    );
+    if (ok) {
+      c.pausedAt = this.now;
+      this.event('warning', '+coordinated-handover', r, ` writes paused on the primary for at most ${t} ms`);
+    }
+    return ok;
+  }
+
+  /** At the switch: disconnect the clients of both nodes, so they ask a monitor again, and unpause. */
+  private finishCoordinated(m: MasterState, promoted: ReplicaState): void {
+    const batch = (link: Link) =>
+      this.send(
+        link,
+        [
+          [this.cmd(m, 'MULTI')],
+          [this.cmd(m, 'CONFIG'), 'REWRITE'],
+          [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
+          [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
+          [this.cmd(m, 'CLIENT'), 'UNPAUSE'],
+          [this.cmd(m, 'EXEC')],
+        ],
+        { t: 'discard', link: link.id },
+      );
+    batch(m.link);
+    batch(promoted.link);
+  }
+
+  /** The handover did not happen: cancel it and let the primary take writes again. */
+  private abortCoordinated(m: MasterState, reason: string): void {
+    this.send(
+      m.link,
+      [
+        [this.cmd(m, 'FAILOVER'), 'ABORT'],
+        [this.cmd(m, 'CLIENT'), 'UNPAUSE'],
+      ],
+      { t: 'discard', link: m.link.id },
+    );
+    this.event(
+      'warning',
+      '-failover-abort-coordinated',
+      m,
+      ` ${reason}; the primary stays and takes writes again`,
+    );
+    this.abortFailover(m);
   }
 
   private failoverReconfNextSlave(m: MasterState): void {
@@ -1263,6 +1409,7 @@ export class SentinelCore {
   }
 
   private abortFailover(m: MasterState): void {
+    m.coordinated = undefined;
     m.guard = false;
     m.guardFork = undefined;
     m.failoverState = 'none';
@@ -1292,9 +1439,12 @@ export class SentinelCore {
         ? { replId: p.masterReplId2, offset: p.secondReplOffset }
         : undefined;
     const replaced = m.guard ? m.guardFork?.replId : m.replId;
+    // After a coordinated handover the old primary already replicates from the new one.
+    const leader = m.coordinated === undefined;
     m.guard = false;
     m.guardFork = undefined;
-    this.resetMasterAndChangeAddress(m, ref.addr, { leader: true, fork, replaced });
+    m.coordinated = undefined;
+    this.resetMasterAndChangeAddress(m, ref.addr, { leader, fork, replaced });
   }
 
   /**

@@ -182,6 +182,18 @@ export interface MasterState extends InstanceBase {
   guard: boolean;
   /** Under the guard: the rebooted primary's new history, to salvage what it took since its restart. */
   guardFork: { replId: string; offset: number } | undefined;
+  /** A planned, coordinated switchover in progress (SENTINEL FAILOVER <name> COORDINATED). */
+  coordinated: CoordinatedSwitch | undefined;
+}
+
+export interface CoordinatedSwitch {
+  /** The replica asked for, if any (else the safe selection's first choice). */
+  to: Addr | undefined;
+  /** CLIENT PAUSE and FAILOVER timeout, ms. */
+  timeoutMs: number;
+  /** When the primary was paused and told to hand over (0: not yet). */
+  pausedAt: number;
+  lastPoll: number;
 }
 
 /** What a monitor remembers of a replica across its own restarts (durable offsets). */
@@ -275,6 +287,7 @@ export function newMaster(
     replOffset: spec.history?.offset ?? 0,
     guard: false,
     guardFork: undefined,
+    coordinated: undefined,
   };
 }
 

@@ -123,7 +123,7 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
       return R.array([R.bulk(a.host), R.bulk(String(a.port))]);
     },
   },
-  failover: { arity: 3, run: failover },
+  failover: { arity: -3, run: failover },
   'pending-scripts': { arity: 2, run: pendingScripts },
   monitor: { arity: 6, run: monitor },
   flushconfig: { arity: 2, run: (_ctx, d) => d.flushConfigReply() },
@@ -191,9 +191,42 @@ function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
   return R.array([R.int(res.down ? 1 : 0), R.bulk(res.leader), R.int(res.epoch)]);
 }
 
+/**
+ * SENTINEL FAILOVER <name> [COORDINATED [TO <host> <port>] [TIMEOUT <ms>]]. Without COORDINATED:
+ * Sentinel's forced failover, unchanged. With it (Valkey 9's syntax): the planned switchover
+ * that pauses writes and hands over with FAILOVER, losing no acknowledged write.
+ */
 function failover(ctx: CommandContext, d: Daemon): Reply {
-  const m = master(d, ctx.argv[2]);
+  const argv = ctx.argv;
+  if (argv.length > 3 && (argv[3] ?? '').toLowerCase() !== 'coordinated')
+    return wrongArity('sentinel|failover');
+  const m = master(d, argv[2]);
   if (!m) return NO_SUCH_MASTER;
+  if (argv.length > 3) {
+    let to: { host: string; port: number } | undefined;
+    let timeoutMs: number | undefined;
+    for (let j = 4; j < argv.length; j++) {
+      const opt = (argv[j] ?? '').toLowerCase();
+      if (opt === 'to' && j + 2 < argv.length) {
+        const port = parseInteger(argv[j + 2] ?? '');
+        if (port === undefined) return R.error('ERR Invalid port');
+        to = { host: argv[j + 1] ?? '', port };
+        j += 2;
+      } else if (opt === 'timeout' && j + 1 < argv.length) {
+        const t = parseInteger(argv[++j] ?? '');
+        if (t === undefined || t <= 0)
+          return R.error('ERR TIMEOUT must be a positive number of milliseconds');
+        timeoutMs = t;
+      } else {
+        return R.error(
+          `ERR syntax error, expected COORDINATED [TO <host> <port>] [TIMEOUT <ms>], got '${argv[j] ?? ''}'`,
+        );
+      }
+    }
+    const res = d.core.startCoordinated(ctx.now, m, { to, timeoutMs });
+    d.runtime.flushEffects();
+    return res.ok ? R.ok : R.error(res.error);
+  }
   const r = d.core.forceFailover(ctx.now, m);
   d.runtime.flushEffects();
   if (r === 'inprog') return R.error('INPROG Failover already in progress');
