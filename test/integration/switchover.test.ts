@@ -93,7 +93,7 @@ test('a coordinated switchover under continuous writers loses no acknowledged wr
   const reports = await Promise.all(writers.map((w) => w.stop()));
   const primary = await group.currentPrimary();
   assert.equal(primary?.port, port);
-  for (const w of writers) assert.equal((await w.verify(primary!)).lost, 0);
+  for (const w of writers) assert.equal((await w.verify(primary)).lost, 0);
   // The old primary now replicates from the new one.
   const oldNode = group.nodes.find((n) => n.port === old)!;
   await waitFor(async () => (await oldNode.role()).role === 'replica', {
