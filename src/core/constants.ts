@@ -96,3 +96,5 @@ export const COORDINATED_POLL_PERIOD = 10;
 /** Coordinated switchover default pause/FAILOVER timeout: half of down-after, within these bounds. */
 export const COORDINATED_MIN_TIMEOUT = 100;
 export const COORDINATED_MAX_TIMEOUT = 5000;
+/** The primary's hz while it hands over (see the coordinated switchover in core.ts). */
+export const HANDOVER_HZ = 100;

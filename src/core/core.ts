@@ -15,6 +15,7 @@ import {
   COORDINATED_MAX_TIMEOUT,
   COORDINATED_MIN_TIMEOUT,
   COORDINATED_POLL_PERIOD,
+  HANDOVER_HZ,
   MAX_PENDING_COMMANDS,
   PRIMARY_RECONNECT_PERIOD,
   SELECT_FRESH_INFO_WAIT,
@@ -441,6 +442,7 @@ export class SentinelCore {
         if (!m || !i) return;
         i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
         if (r.t === 'string') this.refreshInfo(i, m, r.v);
+        if (m.coordinated && i === m.promoted) this.coordinatedProgress(m);
         this.actOnMaster(m);
         return;
       }
@@ -456,6 +458,25 @@ export class SentinelCore {
         if (!i) return;
         i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
         if (r.t !== 'error') i.lastPubTime = now;
+        return;
+      }
+      case 'coordinated-hz': {
+        const m = this.masters.get(tag.master);
+        const c = m?.coordinated;
+        if (!m || !c) return;
+        m.link.pendingCommands = Math.max(0, m.link.pendingCommands - batch);
+        const get = r.t === 'array' ? r.v[0] : undefined;
+        const hz = get?.t === 'array' && get.v[1]?.t === 'string' ? Number(get.v[1].v) : NaN;
+        c.configuredHz = Number.isFinite(hz) && hz > 0 ? hz : undefined;
+        c.hzRaisedAt = now;
+        this.actOnMaster(m);
+        return;
+      }
+      case 'coordinated-pause': {
+        const m = this.masters.get(tag.master);
+        if (!m) return;
+        m.link.pendingCommands = Math.max(0, m.link.pendingCommands - batch);
+        this.onCoordinatedPaused(m, r);
         return;
       }
       case 'is-master-down': {
@@ -1139,7 +1160,29 @@ export class SentinelCore {
       opts.timeoutMs ??
       Math.min(COORDINATED_MAX_TIMEOUT, Math.max(COORDINATED_MIN_TIMEOUT, Math.floor(m.downAfterMs / 2)));
     this.log('warning', `Executing user requested COORDINATED FAILOVER of '${m.name}' to ${target.name}`);
-    m.coordinated = { to: target.addr, timeoutMs, pausedAt: 0, lastPoll: 0 };
+    m.coordinated = {
+      to: target.addr,
+      timeoutMs,
+      pausedAt: 0,
+      pausedOffset: -1,
+      handedOver: false,
+      configuredHz: undefined,
+      hzRaisedAt: 0,
+      lastPoll: 0,
+    };
+    // Redis refreshes its clock only in its cron (10 Hz by default), which delays FAILOVER's
+    // own timeout by up to 100 ms: the primary runs at hz 100 for the switchover, set now so
+    // the faster cron is in effect by the time writes are paused. Restored at the end.
+    this.send(
+      m.link,
+      [
+        [this.cmd(m, 'MULTI')],
+        [this.cmd(m, 'CONFIG'), 'GET', 'hz'],
+        [this.cmd(m, 'CONFIG'), 'SET', 'hz', String(HANDOVER_HZ)],
+        [this.cmd(m, 'EXEC')],
+      ],
+      { t: 'coordinated-hz', master: m.name },
+    );
     this.startFailover(m);
     this.askOthers(m, true);
     this.failoverStep(m);
@@ -1262,6 +1305,13 @@ export class SentinelCore {
       return;
     }
     this.event('warning', '+selected-slave', r, '');
+    const skipped = candidates(m, this.timing, this.now).filter((c) => !c.eligible);
+    if (skipped.length > 0) {
+      this.log(
+        'notice',
+        `Promoting ${r.name}; passed over: ${skipped.map((c) => `${c.replica.name} ${c.reason}`).join('; ')}`,
+      );
+    }
     r.promoted = true;
     m.promoted = r;
     m.failoverState = 'send_slaveof_noone';
@@ -1290,20 +1340,29 @@ export class SentinelCore {
     this.sendInfo(r, m);
   }
 
-  /** MULTI; CLIENT PAUSE <t> WRITE; FAILOVER TO <target> TIMEOUT <t>; EXEC on the primary. */
+  /**
+   * First half of the handover: MULTI; CLIENT PAUSE <t> WRITE; INFO replication; EXEC. Writes
+   * stop, and the reply tells the offset every acknowledged write lies within.
+   */
   private sendCoordinatedHandover(m: MasterState, r: ReplicaState): boolean {
     const c = m.coordinated;
     if (!c || linkDisconnected(m.link, false)) return false;
+    // Pause only once the primary's faster cron is in effect (one old cron period after the
+    // CONFIG SET), unless that confirmation is long overdue.
+    const oldPeriod = 1000 / (c.configuredHz ?? 10);
+    const waited = this.now - m.failoverStateChangeTime;
+    if ((c.hzRaisedAt === 0 || this.now - c.hzRaisedAt < oldPeriod + 5) && waited < COORDINATED_MAX_TIMEOUT)
+      return false;
     const t = String(c.timeoutMs);
     const ok = this.send(
       m.link,
       [
         [this.cmd(m, 'MULTI')],
         [this.cmd(m, 'CLIENT'), 'PAUSE', t, 'WRITE'],
-        [this.cmd(m, 'FAILOVER'), 'TO', r.addr.host, String(r.addr.port), 'TIMEOUT', t],
+        [this.cmd(m, 'INFO'), 'replication'],
         [this.cmd(m, 'EXEC')],
       ],
-      { t: 'discard', link: m.link.id },
+      { t: 'coordinated-pause', master: m.name },
     );
     if (ok) {
       c.pausedAt = this.now;
@@ -1312,13 +1371,49 @@ export class SentinelCore {
     return ok;
   }
 
+  private onCoordinatedPaused(m: MasterState, r: CoreReply): void {
+    const c = m.coordinated;
+    if (!c || r.t !== 'array') return;
+    const info = r.v[1];
+    if (info?.t !== 'string') return;
+    c.pausedOffset = parseInfo(info.v).masterReplOffset ?? -1;
+    this.coordinatedProgress(m);
+  }
+
+  /**
+   * Second half: once the target has processed everything up to the paused offset, FAILOVER TO
+   * it with FORCE. Redis's FAILOVER waits for the replica's next once-a-second ACK to learn
+   * what we already know from its INFO; FORCE (after 1 ms) skips that wait, safely, because
+   * the target has been seen to hold every write. FAILOVER then completes the switch on the
+   * nodes themselves, even if this monitor dies now.
+   */
+  private coordinatedProgress(m: MasterState): void {
+    const c = m.coordinated;
+    const r = m.promoted;
+    if (!c || !r || c.handedOver || c.pausedOffset < 0) return;
+    if (r.replOffset < c.pausedOffset) return;
+    c.handedOver = true;
+    this.send(
+      m.link,
+      [[this.cmd(m, 'FAILOVER'), 'TO', r.addr.host, String(r.addr.port), 'TIMEOUT', '1', 'FORCE']],
+      { t: 'discard', link: m.link.id },
+    );
+  }
+
+  private restoreHz(m: MasterState): string[][] {
+    const hz = m.coordinated?.configuredHz;
+    return hz === undefined ? [] : [[this.cmd(m, 'CONFIG'), 'SET', 'hz', String(hz)]];
+  }
+
   /** At the switch: disconnect the clients of both nodes, so they ask a monitor again, and unpause. */
   private finishCoordinated(m: MasterState, promoted: ReplicaState): void {
-    const batch = (link: Link) =>
+    const restore = this.restoreHz(m);
+    const batch = (link: Link, first: string[][]) =>
       this.send(
         link,
         [
           [this.cmd(m, 'MULTI')],
+          ...first,
           [this.cmd(m, 'CONFIG'), 'REWRITE'],
           [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
           [this.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
@@ -1327,8 +1422,8 @@ export class SentinelCore {
         ],
         { t: 'discard', link: link.id },
       );
-    batch(m.link);
-    batch(promoted.link);
+    batch(m.link, restore);
+    batch(promoted.link, []);
   }
 
   /** The handover did not happen: cancel it and let the primary take writes again. */

@@ -191,8 +191,16 @@ export interface CoordinatedSwitch {
   to: Addr | undefined;
   /** CLIENT PAUSE and FAILOVER timeout, ms. */
   timeoutMs: number;
-  /** When the primary was paused and told to hand over (0: not yet). */
+  /** When the primary was paused (0: not yet). */
   pausedAt: number;
+  /** The primary's replication offset once writes were paused (-1: not known yet). */
+  pausedOffset: number;
+  /** FAILOVER sent: the target had everything when it was told to take over. */
+  handedOver: boolean;
+  /** The primary's configured hz, restored after the handover (raised meanwhile; see core). */
+  configuredHz: number | undefined;
+  /** When the faster hz was confirmed (0: not yet). */
+  hzRaisedAt: number;
   lastPoll: number;
 }
 

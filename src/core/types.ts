@@ -22,6 +22,10 @@ export type ReplyTag =
   | { readonly t: 'publish'; readonly master: string; readonly replica?: string; readonly sentinel?: string }
   | { readonly t: 'is-master-down'; readonly master: string; readonly sentinel: string }
   | { readonly t: 'discard'; readonly link: string }
+  /** MULTI; CLIENT PAUSE; INFO replication; EXEC on a primary handing over: the frozen offset. */
+  | { readonly t: 'coordinated-pause'; readonly master: string }
+  /** MULTI; CONFIG GET hz; CONFIG SET hz 100; EXEC before a handover. */
+  | { readonly t: 'coordinated-hz'; readonly master: string }
   /** SLAVEOF sent to a replaced primary: its reply proves the node took it. */
   | { readonly t: 'demote'; readonly master: string; readonly replica: string };
 

@@ -83,7 +83,7 @@ test('a coordinated switchover under continuous writers loses no acknowledged wr
   const writers = [writerFor(sentinels, 'a'), writerFor(sentinels, 'b')];
   for (const w of writers) w.start();
   for (const w of writers) await w.waitForAcks(200);
-  const events = await sentinels[0]!.subscribe('*');
+  const events = await sentinels[1]!.subscribe('*');
   const old = group.primary.port;
   assert.equal(await sentinels[1]!.command('SENTINEL', 'FAILOVER', NAME, 'COORDINATED'), 'OK');
   const port = await waitSwitch(events);
@@ -110,6 +110,16 @@ test('a coordinated switchover under continuous writers loses no acknowledged wr
       .join('\n'),
   );
   console.log(`# gaps: ${JSON.stringify(reports.map((r) => r.gaps))}`);
+  if (process.env.VIGIL_DEBUG_SWITCH) {
+    for (const n of group.nodes)
+      console.log(
+        n
+          .logTail(25)
+          .split('\n')
+          .map((l) => `# ${n.port}: ${l}`)
+          .join('\n'),
+      );
+  }
   assert.ok(gap < 2000, `longest gap ${gap} ms`);
 });
 
