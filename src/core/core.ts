@@ -601,6 +601,13 @@ export class SentinelCore {
       if (role === 'slave' && i.slaveMasterLinkUp && !i.masterSyncInProgress && !i.loading)
         i.syncedSinceRestart = true;
     }
+    if (i.kind === 'master') {
+      i.reportedReplicaOf =
+        role === 'slave' && info.masterHost !== undefined && info.masterPort !== undefined
+          ? { host: info.masterHost, port: info.masterPort }
+          : undefined;
+    }
+    this.adoptCompletedHandover(m);
     if (wiped !== undefined && i.kind === 'master') {
       this.startGuardFailover(i, wiped, info.masterReplId);
     } else if (i.kind === 'master' && role === 'master' && info.masterReplId !== undefined) {
@@ -619,6 +626,14 @@ export class SentinelCore {
       if (role === 'slave' && i.kind === 'replica') i.slaveConfChangeTime = this.now;
       const coherent = (i.kind === 'master' ? 'master' : 'slave') === role;
       this.event('verbose', coherent ? '+role-change' : '-role-change', i, ` new reported role is ${role}`);
+      // An unexpected role: look at the other side now (a handover may have completed without us).
+      if (!coherent && i.kind === 'replica') this.sendInfo(m, m);
+      if (!coherent && i.kind === 'master' && info.masterHost !== undefined) {
+        const host = info.masterHost;
+        const port = info.masterPort ?? 0;
+        const x = [...m.replicas.values()].find((r) => addrEqual(r.addr, { host, port }));
+        if (x) this.sendInfo(x, m);
+      }
     }
     if (this.tilt) return;
     if (i.kind !== 'replica') return;
@@ -1168,6 +1183,7 @@ export class SentinelCore {
       handedOver: false,
       configuredHz: undefined,
       hzRaisedAt: 0,
+      adopted: false,
       lastPoll: 0,
     };
     // Redis refreshes its clock only in its cron (10 Hz by default), which delays FAILOVER's
@@ -1346,6 +1362,12 @@ export class SentinelCore {
    */
   private sendCoordinatedHandover(m: MasterState, r: ReplicaState): boolean {
     const c = m.coordinated;
+    if (c?.adopted) {
+      c.pausedAt = this.now;
+      c.pausedOffset = 0;
+      c.handedOver = true;
+      return true;
+    }
     if (!c || linkDisconnected(m.link, false)) return false;
     // Pause only once the primary's faster cron is in effect (one old cron period after the
     // CONFIG SET), unless that confirmation is long overdue.
@@ -1424,6 +1446,42 @@ export class SentinelCore {
       );
     batch(m.link, restore);
     batch(promoted.link, []);
+  }
+
+  /**
+   * The primary now replicates from one of its replicas, which reports itself a primary holding
+   * the old primary's history: a coordinated handover completed on the nodes (FAILOVER does
+   * that by itself) but the monitor that led it died before updating the configuration. Finish
+   * it from what the nodes show: elect a leader for a new epoch, keep that replica, disconnect
+   * the clients still on the old primary, and announce the new configuration.
+   */
+  private adoptCompletedHandover(m: MasterState): void {
+    if (this.tilt || failoverInProgress(m) || m.roleReported !== 'slave' || !m.reportedReplicaOf) return;
+    const to = m.reportedReplicaOf;
+    const x = [...m.replicas.values()].find((r) => addrEqual(r.addr, to));
+    if (!x || x.roleReported !== 'master' || x.sDown) return;
+    const continues = m.replId !== undefined && (x.masterReplId2 === m.replId || x.masterReplId === m.replId);
+    if (!continues) return;
+    this.event(
+      'warning',
+      '+failover-adopted',
+      x,
+      ` took over from the primary without a configuration update; completing it`,
+    );
+    m.coordinated = {
+      to: x.addr,
+      timeoutMs: COORDINATED_MAX_TIMEOUT,
+      pausedAt: 0,
+      pausedOffset: -1,
+      handedOver: false,
+      configuredHz: undefined,
+      hzRaisedAt: this.now,
+      adopted: true,
+      lastPoll: 0,
+    };
+    this.startFailover(m);
+    this.askOthers(m, true);
+    this.failoverStep(m);
   }
 
   /** The handover did not happen: cancel it and let the primary take writes again. */

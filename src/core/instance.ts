@@ -184,6 +184,8 @@ export interface MasterState extends InstanceBase {
   guardFork: { replId: string; offset: number } | undefined;
   /** A planned, coordinated switchover in progress (SENTINEL FAILOVER <name> COORDINATED). */
   coordinated: CoordinatedSwitch | undefined;
+  /** Whom the primary says it replicates from, when its INFO reports role slave. */
+  reportedReplicaOf: Addr | undefined;
 }
 
 export interface CoordinatedSwitch {
@@ -201,6 +203,11 @@ export interface CoordinatedSwitch {
   configuredHz: number | undefined;
   /** When the faster hz was confirmed (0: not yet). */
   hzRaisedAt: number;
+  /**
+   * Completing a handover another monitor started and could not finish: the target is already
+   * the primary, so nothing is paused or handed over; the config is brought up to date.
+   */
+  adopted: boolean;
   lastPoll: number;
 }
 
@@ -296,6 +303,7 @@ export function newMaster(
     guard: false,
     guardFork: undefined,
     coordinated: undefined,
+    reportedReplicaOf: undefined,
   };
 }
 

@@ -175,3 +175,74 @@ test('target not caught up in time: the handover is aborted, the old primary sta
   assert.equal(await c.set('after-abort', '1'), 'OK');
   assert.equal((await s.masterAddr(NAME))?.port, group.primary.port);
 });
+
+test('the leading monitor dies mid-way: the others finish or undo it; one writable primary, nothing lost', async () => {
+  const { group, sentinels } = await setup();
+  const writer = writerFor(sentinels, 'c');
+  writer.start();
+  await writer.waitForAcks(200);
+  const leader = sentinels[2]!;
+  const leaderEvents = await leader.subscribe('*');
+  const watch = await sentinels[0]!.subscribe('*');
+  assert.equal(await leader.command('SENTINEL', 'FAILOVER', NAME, 'COORDINATED'), 'OK');
+  await leaderEvents.waitForEvent('+coordinated-handover', undefined, 10_000);
+  await leader.kill9();
+  const survivors = sentinels.slice(0, 2);
+  // Either the handover completed on the nodes (and the survivors adopt it) or the pause expired
+  // and the old primary simply carries on: one primary in the end, and the survivors agree.
+  let primaryPort = 0;
+  await waitFor(
+    async () => {
+      const p = await group.currentPrimary();
+      if (!p) return false;
+      for (const s of survivors) if ((await s.masterAddr(NAME))?.port !== p.port) return false;
+      primaryPort = p.port;
+      return true;
+    },
+    { what: 'one primary that every surviving monitor reports', timeoutMs: 20_000 },
+  );
+  await writer.waitForAcks(writer.acknowledged + 200, 20_000);
+  await writer.stop();
+  const primary = group.nodes.find((n) => n.port === primaryPort)!;
+  assert.equal((await writer.verify(primary)).lost, 0);
+  console.log(
+    `# outcome: ${primaryPort === group.primary.port ? 'undone (pause expired)' : `completed (adopted: ${watch.find('+failover-adopted').length > 0})`}`,
+  );
+});
+
+test('the target dies mid-way: undone, or failed over again if it had already taken over; one live primary, nothing lost', async () => {
+  const { group, sentinels } = await setup();
+  const writer = writerFor(sentinels, 'd');
+  writer.start();
+  await writer.waitForAcks(200);
+  const leader = sentinels[0]!;
+  const events = await leader.subscribe('*');
+  const target = group.replicas[0]!;
+  assert.equal(
+    await leader.command('SENTINEL', 'FAILOVER', NAME, 'COORDINATED', 'TO', '127.0.0.1', String(target.port)),
+    'OK',
+  );
+  await events.waitForEvent('+coordinated-handover', undefined, 10_000);
+  await target.kill9();
+  await waitFor(
+    async () => {
+      const p = await group.currentPrimary().catch(() => undefined);
+      if (!p || p === target) return false;
+      for (const s of sentinels) if ((await s.masterAddr(NAME))?.port !== p.port) return false;
+      return true;
+    },
+    { what: 'one live primary that every monitor reports', timeoutMs: 30_000 },
+  );
+  await writer.waitForAcks(writer.acknowledged + 200, 30_000);
+  await writer.stop();
+  const primary = (await group.currentPrimary())!;
+  assert.equal((await writer.verify(primary)).lost, 0);
+  console.log(
+    `# outcome: ${
+      events
+        .find('-failover-abort-coordinated')
+        .map((e) => e.payload)
+        .join(' | ') || 'switched'
+    }`,
+  );
+});
