@@ -53,6 +53,26 @@ program
   );
 
 program
+  .command('switchover')
+  .description(
+    'planned failover that loses no acknowledged write: writes paused, handover with FAILOVER, clients moved at the switch (exit 0: switched, 2: refused or called off, 1: error, 3: no outcome in time)',
+  )
+  .argument('<name>', 'name of the monitored primary')
+  .option('--sentinel <host:port>', 'Vigil monitor to ask', '127.0.0.1:26379')
+  .option('--to <host:port>', 'the replica to hand over to (default: the safest, as vigil candidates shows)')
+  .option(
+    '--timeout <ms>',
+    'longest write pause before the switchover is called off (default: half of down-after)',
+  )
+  .option('--password <password>', "the monitor's password (requirepass)")
+  .option('--user <user>', "the monitor's ACL user")
+  .option('--wait <seconds>', 'how long to follow the switchover', '30')
+  .action(async (name: string, opts: import('./switchover.js').SwitchoverOptions) => {
+    const { runSwitchover } = await import('./switchover.js');
+    process.exitCode = await runSwitchover(name, opts);
+  });
+
+program
   .command('doctor')
   .description(
     'check a live group against Sentinel\'s "don\'t do" list: persistence, replica priorities, min-replicas-to-write, monitors and quorum, announced addresses, down-after vs latency (exit 0: no errors, 2: errors found, 1: could not run)',
