@@ -197,6 +197,7 @@ export class SentinelCore {
    */
   private actOnMaster(m: MasterState): void {
     if (this.tilt || !this.masters.has(m.name)) return;
+    this.maybeStartGuard(m);
     this.checkObjectivelyDown(m);
     if (this.startFailoverIfNeeded(m)) this.askOthers(m, true);
     this.failoverStep(m);
@@ -212,6 +213,7 @@ export class SentinelCore {
     }
     this.checkSubjectivelyDown(i);
     if (i.kind === 'master') {
+      this.maybeStartGuard(i);
       this.checkObjectivelyDown(i);
       if (this.startFailoverIfNeeded(i)) this.askOthers(i, true);
       this.failoverStep(i);
@@ -609,7 +611,7 @@ export class SentinelCore {
     }
     this.adoptCompletedHandover(m);
     if (wiped !== undefined && i.kind === 'master') {
-      this.startGuardFailover(i, wiped, info.masterReplId);
+      this.scheduleGuard(i, wiped, info.masterReplId);
     } else if (i.kind === 'master' && role === 'master' && info.masterReplId !== undefined) {
       const changed = i.replId !== info.masterReplId;
       i.replId = info.masterReplId;
@@ -717,9 +719,34 @@ export class SentinelCore {
     return undefined;
   }
 
+  /**
+   * Every monitor sees the wiped reboot at about the same moment: like ODOWN, the start is
+   * staggered by rank so the first asker gets the votes (see FAILOVER_START_STAGGER).
+   */
+  private scheduleGuard(m: MasterState, why: string, newReplId: string | undefined): void {
+    let rank = 0;
+    const me = this.myid.toLowerCase();
+    for (const s of m.sentinels.values()) if (!s.sDown && s.runId.toLowerCase() < me) rank++;
+    m.guardPending = {
+      why,
+      newReplId,
+      at: this.now + rank * FAILOVER_START_STAGGER + Math.floor(this.rand() * FAILOVER_START_JITTER),
+    };
+    this.event('warning', '+wiped-primary', m, ` ${why}`);
+    this.maybeStartGuard(m);
+  }
+
+  private maybeStartGuard(m: MasterState): void {
+    const g = m.guardPending;
+    if (!g || this.now < g.at) return;
+    m.guardPending = undefined;
+    // Someone else may have started already (we voted for it): then nothing to do here.
+    if (failoverInProgress(m) || this.now - m.failoverStartTime < m.failoverTimeoutMs * 2) return;
+    this.startGuardFailover(m, g.why, g.newReplId);
+  }
+
   /** Promote the best replica now, before the replicas resync from a primary that lost data. */
   private startGuardFailover(m: MasterState, why: string, newReplId: string | undefined): void {
-    this.event('warning', '+wiped-primary', m, ` ${why}`);
     this.log(
       'warning',
       `Primary ${m.name} came back without its data (${why}). Promoting its best replica before the replicas resync from it and lose their copy.`,
@@ -863,16 +890,20 @@ export class SentinelCore {
     }
     if (m.configEpoch < h.masterConfigEpoch) {
       m.configEpoch = h.masterConfigEpoch;
-      if (h.masterPort !== m.addr.port || h.masterIp.toLowerCase() !== m.addr.host.toLowerCase()) {
+      // Compare with where clients are sent now: mid-failover that is our promoted replica, and
+      // a newer configuration naming the old address must still win (and end our failover).
+      const cur = currentMasterAddr(m);
+      const differs = h.masterPort !== cur.port || h.masterIp.toLowerCase() !== cur.host.toLowerCase();
+      if (differs) {
         this.event('warning', '+config-update-from', si, '');
         this.event(
           'warning',
           '+switch-master',
           m,
-          `${m.name} ${m.addr.host} ${m.addr.port} ${h.masterIp} ${h.masterPort}`,
+          `${m.name} ${cur.host} ${cur.port} ${h.masterIp} ${h.masterPort}`,
           true,
         );
-        const old = m.addr;
+        const old = cur;
         this.resetMasterAndChangeAddress(m, { host: h.masterIp, port: h.masterPort });
         this.clientReconfScript(m, 'observer', old, m.addr);
       }
@@ -1062,7 +1093,9 @@ export class SentinelCore {
     const counters = new Map<string, number>();
     const voters = m.sentinels.size + 1;
     for (const s of m.sentinels.values()) {
-      if (s.leader !== undefined && s.leaderEpoch === this.currentEpoch) {
+      // Only votes cast in the failover's own epoch count (Sentinel compares with the current
+      // epoch, which a later epoch may have moved past: two leaders for one failover epoch).
+      if (s.leader !== undefined && s.leaderEpoch === epoch) {
         counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
       }
     }
@@ -1272,6 +1305,12 @@ export class SentinelCore {
   }
 
   private failoverWaitStart(m: MasterState): void {
+    if (this.currentEpoch > m.failoverEpoch && !m.forceFailover) {
+      // Another monitor has started a newer epoch: this election cannot be trusted any more.
+      this.event('warning', '-failover-abort-not-elected', m, '');
+      this.abortFailover(m);
+      return;
+    }
     const leader = this.getLeader(m, m.failoverEpoch);
     const isLeader = leader !== undefined && leader.toLowerCase() === this.myid.toLowerCase();
     if (!isLeader && !m.forceFailover) {
@@ -1688,6 +1727,11 @@ export class SentinelCore {
     for (const r of m.replicas.values()) if (!addrEqual(r.addr, to)) keep.push(r.addr);
     if (!addrEqual(to, m.addr)) keep.push(m.addr);
     this.resetMaster(m, { keepSentinels: true, event: false });
+    if (!addrEqual(to, old)) {
+      // A new primary has a history of its own; learnt from its INFO.
+      m.replId = undefined;
+      m.replOffset = 0;
+    }
     m.addr = to;
     for (const a of keep) {
       const r = this.ensureReplica(m, a);

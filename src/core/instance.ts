@@ -186,6 +186,8 @@ export interface MasterState extends InstanceBase {
   coordinated: CoordinatedSwitch | undefined;
   /** Whom the primary says it replicates from, when its INFO reports role slave. */
   reportedReplicaOf: Addr | undefined;
+  /** A wiped-primary guard failover waiting for this monitor's turn to start. */
+  guardPending: { why: string; newReplId: string | undefined; at: number } | undefined;
 }
 
 export interface CoordinatedSwitch {
@@ -304,6 +306,7 @@ export function newMaster(
     guardFork: undefined,
     coordinated: undefined,
     reportedReplicaOf: undefined,
+    guardPending: undefined,
   };
 }
 

@@ -1,0 +1,1290 @@
+// Benchmark: acknowledged writes lost, and write gaps, over consecutive planned switchovers:
+// Vigil's `SENTINEL FAILOVER <name> COORDINATED` and redis-sentinel's `SENTINEL FAILOVER <name>`,
+// side by side on the same group shape.
+//
+// Each system gets one run: a fresh replication group (a primary and two replicas, persistence
+// off), three monitors (quorum 2, down-after 5000 ms, so that no reactive failover interferes),
+// and several writers through real client libraries using Sentinel discovery (ioredis, node-redis
+// `createSentinel`, redis-py `Sentinel.master_for` in a child process), every write a unique key,
+// every acknowledgement recorded with its time. Then N switchovers one after another, each waiting
+// until every monitor reports the new primary with no failover in progress, the group replicates
+// from it, and every writer has had a write acknowledged again, plus a short settle. At the end
+// every acknowledged key is read back from the final primary. Everything a run starts is stopped
+// before the next begins; every switchover, every run and the whole bench have a deadline.
+//
+//   node dist/bench/switchover.js [--switchovers 20] [--writers 3] [--systems vigil,redis-sentinel]
+//                                 [--switchover-timeout 60] [--json out.json]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { createSentinel } from 'redis';
+import {
+  AbortWait,
+  cleanupAll,
+  ContinuousWriter,
+  makeTempDir,
+  nowMs,
+  onCleanup,
+  parseInstanceDetails,
+  repoRoot,
+  RespError,
+  trackPid,
+  untrackPid,
+  waitFor,
+  withTimeout,
+  type RedisServer,
+  type SentinelEvent,
+  type SentinelKind,
+  type WriteRecord,
+} from '../test/harness/index.js';
+import { MonitorCluster } from '../test/harness/monitors.js';
+
+const MASTER = 'mymaster';
+const MONITORS = 3;
+const QUORUM = 2;
+/** Long enough that no monitor ever sees the primary as down during a switchover. */
+const DOWN_AFTER_MS = 5000;
+const FAILOVER_TIMEOUT_MS = 10_000;
+const PERSISTENCE = 'none';
+/** A write not acknowledged within this long counts as failed (and the next one follows). */
+const WRITE_TIMEOUT_MS = 1000;
+/** Pause after a failed write, in every writer. */
+const ERROR_BACKOFF_MS = 10;
+/** Reconnect delay of the ioredis and node-redis clients (redis-py reconnects on the next write). */
+const RECONNECT_MS = 10;
+/** Writes before the first switchover, after every writer's first acknowledgement. */
+const WARMUP_MS = 1000;
+/** Writes go on this long after every writer is back, before the next switchover. */
+const SETTLE_MS = 500;
+/** Keys per MGET when the acknowledged writes are read back. */
+const VERIFY_BATCH = 1000;
+/** Vigil's target (the issue): no acknowledged write lost, longest write gap at most this (aim: half). */
+const TARGET_GAP_MS = 100;
+const AIM_GAP_MS = 50;
+const TARGET_SWITCHOVERS = 20;
+/** Setup (group, monitors, clients, warm-up) and verification, on top of the switchovers' deadlines. */
+const RUN_OVERHEAD_MS = 120_000;
+
+type System = 'vigil' | 'redis-sentinel';
+const ALL_SYSTEMS: readonly System[] = ['vigil', 'redis-sentinel'];
+const SYSTEM_KIND: Record<System, SentinelKind> = { vigil: 'vigil', 'redis-sentinel': 'redis' };
+/** What each system is asked to do. */
+const SWITCHOVER_COMMAND: Record<System, string[]> = {
+  vigil: ['SENTINEL', 'FAILOVER', MASTER, 'COORDINATED'],
+  'redis-sentinel': ['SENTINEL', 'FAILOVER', MASTER],
+};
+
+type Library = 'ioredis' | 'node-redis' | 'redis-py';
+const LIBRARIES: readonly Library[] = ['ioredis', 'node-redis', 'redis-py'];
+
+/** Events whose first occurrence (on any monitor) after each command is recorded. */
+const MILESTONES = [
+  '+elected-leader',
+  '+coordinated-handover',
+  '+promoted-slave',
+  '+switch-master',
+  '+failover-end',
+  '+convert-to-slave',
+] as const;
+type Milestone = (typeof MILESTONES)[number];
+
+interface Options {
+  switchovers: number;
+  writers: number;
+  systems: System[];
+  switchoverTimeoutMs: number;
+  json: string | undefined;
+}
+
+function usage(): string {
+  return [
+    'usage: node dist/bench/switchover.js [options]',
+    `  --switchovers N          consecutive switchovers per system (default ${TARGET_SWITCHOVERS})`,
+    '  --writers K              writers in all, assigned in turn to ioredis, node-redis, redis-py',
+    '                           (default 3, at least 3: one per library)',
+    '  --systems LIST           comma-separated: vigil,redis-sentinel (default both)',
+    '  --switchover-timeout S   deadline of one switchover in seconds (default 60)',
+    '  --json FILE              also write every switchover (with its events) and the summary to FILE',
+  ].join('\n');
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      switchovers: { type: 'string', default: String(TARGET_SWITCHOVERS) },
+      writers: { type: 'string', default: '3' },
+      systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
+      'switchover-timeout': { type: 'string', default: '60' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage()}\n`);
+    process.exit(0);
+  }
+  const int = (name: string, text: string, min: number, max: number): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+    }
+    return n;
+  };
+  const systems = values.systems
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const s of systems) {
+    if (!(ALL_SYSTEMS as readonly string[]).includes(s)) {
+      throw new Error(`--systems: unknown system '${s}' (known: ${ALL_SYSTEMS.join(', ')})`);
+    }
+  }
+  if (systems.length === 0) throw new Error('--systems: no system given');
+  return {
+    switchovers: int('switchovers', values.switchovers, 1, 200),
+    writers: int('writers', values.writers, 3, 30),
+    systems: [...new Set(systems)] as System[],
+    switchoverTimeoutMs: int('switchover-timeout', values['switchover-timeout'], 10, 600) * 1000,
+    json: values.json,
+  };
+}
+
+function reproduceCommand(o: Options): string {
+  const parts = [
+    'node dist/bench/switchover.js',
+    `--switchovers ${o.switchovers}`,
+    `--writers ${o.writers}`,
+    `--systems ${o.systems.join(',')}`,
+    `--switchover-timeout ${o.switchoverTimeoutMs / 1000}`,
+  ];
+  if (o.json !== undefined) parts.push(`--json ${o.json}`);
+  return parts.join(' ');
+}
+
+function runBudgetMs(o: Options): number {
+  return RUN_OVERHEAD_MS + o.switchovers * (o.switchoverTimeoutMs + SETTLE_MS);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers: one interface over the harness's ContinuousWriter (ioredis, node-redis) and a redis-py
+// child process. Every record is on the bench's clock (nowMs()).
+
+interface BenchWriter {
+  readonly library: Library;
+  readonly id: string;
+  start(): Promise<void>;
+  /** Every write so far, in send order. */
+  records(): readonly WriteRecord[];
+  acknowledged(): number;
+  /** Stops writing, waits for the write in flight, closes the client. */
+  stop(): Promise<void>;
+  /** Anything that went wrong with the writer itself (not with its writes). */
+  problems(): string[];
+}
+
+/** The harness's ContinuousWriter, with what closes the client it writes through. */
+class HarnessWriter implements BenchWriter {
+  constructor(
+    readonly library: Library,
+    readonly id: string,
+    private readonly writer: ContinuousWriter,
+    private readonly before: () => Promise<void>,
+    private readonly after: () => Promise<void>,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.before();
+    this.writer.start();
+  }
+
+  records(): readonly WriteRecord[] {
+    return this.writer.records;
+  }
+
+  acknowledged(): number {
+    return this.writer.acknowledged;
+  }
+
+  async stop(): Promise<void> {
+    if (this.writer.running) await this.writer.stop();
+    await this.after();
+  }
+
+  problems(): string[] {
+    return [];
+  }
+}
+
+interface WriterSetup {
+  id: string;
+  sentinels: { host: string; port: number }[];
+  maxDurationMs: number;
+}
+
+function ioredisWriter(s: WriterSetup): BenchWriter {
+  const writer = new ContinuousWriter({
+    writerId: s.id,
+    client: () => {
+      const c = new Redis({
+        sentinels: s.sentinels,
+        name: MASTER,
+        retryStrategy: () => RECONNECT_MS,
+        sentinelRetryStrategy: () => RECONNECT_MS,
+        sentinelCommandTimeout: 500,
+        connectTimeout: 1000,
+        commandTimeout: WRITE_TIMEOUT_MS,
+        maxRetriesPerRequest: 1,
+        // ioredis's documented setting for failovers: a write refused by a demoted primary
+        // reconnects (asking the monitors again) and is sent again.
+        reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+      });
+      c.on('error', () => undefined);
+      return c;
+    },
+    commandTimeoutMs: WRITE_TIMEOUT_MS,
+    errorBackoffMs: ERROR_BACKOFF_MS,
+    maxDurationMs: s.maxDurationMs,
+    maxWrites: 50_000_000,
+  });
+  return new HarnessWriter(
+    'ioredis',
+    s.id,
+    writer,
+    () => Promise.resolve(),
+    () => Promise.resolve(),
+  );
+}
+
+function nodeRedisWriter(s: WriterSetup): BenchWriter {
+  const socket = { connectTimeout: 1000, reconnectStrategy: () => RECONNECT_MS };
+  const client = createSentinel({
+    name: MASTER,
+    sentinelRootNodes: s.sentinels,
+    nodeClientOptions: { socket },
+    sentinelClientOptions: { socket },
+  });
+  client.on('error', () => undefined);
+  let unregister: (() => void) | undefined;
+  const close = async (): Promise<void> => {
+    unregister?.();
+    unregister = undefined;
+    await withTimeout(client.destroy(), 5000, `node-redis client ${s.id} to close`).catch(() => undefined);
+  };
+  // ContinuousWriter drives an ioredis-shaped client; with a shared client it calls only
+  // set(key, value), which node-redis's sentinel client has with the same meaning.
+  const shim = { set: (key: string, value: string) => client.set(key, value) } as unknown as Redis;
+  const writer = new ContinuousWriter({
+    writerId: s.id,
+    client: shim,
+    commandTimeoutMs: WRITE_TIMEOUT_MS,
+    errorBackoffMs: ERROR_BACKOFF_MS,
+    maxDurationMs: s.maxDurationMs,
+    maxWrites: 50_000_000,
+  });
+  return new HarnessWriter(
+    'node-redis',
+    s.id,
+    writer,
+    async () => {
+      unregister = onCleanup(`close node-redis client ${s.id}`, () => close(), 'client');
+      await withTimeout(client.connect(), 15_000, `node-redis client ${s.id} to connect`);
+    },
+    close,
+  );
+}
+
+/** bench/switchover_writer.py in a child process; its lines carry times of CLOCK_MONOTONIC. */
+class RedisPyWriter implements BenchWriter {
+  readonly library = 'redis-py' as const;
+  private readonly recs: WriteRecord[] = [];
+  private acked = 0;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private running = false;
+  private stderr = '';
+  private readonly issues: string[] = [];
+  /** nowMs() - CLOCK_MONOTONIC in ms: Python's time.monotonic() and Node's hrtime are that clock. */
+  private readonly clockOffset: number;
+
+  constructor(
+    readonly id: string,
+    private readonly setup: WriterSetup,
+  ) {
+    this.clockOffset = nowMs() - Number(process.hrtime.bigint()) / 1e6;
+  }
+
+  start(): Promise<void> {
+    const script = join(repoRoot(), 'bench', 'switchover_writer.py');
+    const python = process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3';
+    const dir = makeTempDir(`redis-py-${this.id}`);
+    const args = [
+      script,
+      this.setup.sentinels.map((x) => `${x.host}:${x.port}`).join(','),
+      MASTER,
+      `w:${this.id}`,
+      String(WRITE_TIMEOUT_MS),
+      String(Math.ceil(this.setup.maxDurationMs / 1000)),
+    ];
+    const child = spawn(python, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.running = true;
+    const pid = child.pid;
+    if (pid !== undefined) trackPid(pid, `redis-py writer ${this.id}`, dir);
+    const unregister = onCleanup(`stop redis-py writer ${this.id}`, () => this.stop(), 'process');
+    this.exited = new Promise<void>((resolve) => {
+      child.once('close', (code, signal) => {
+        this.running = false;
+        if (pid !== undefined) untrackPid(pid);
+        unregister();
+        if (code !== 0) {
+          this.issues.push(
+            `redis-py writer ${this.id} exited (${signal ?? `code ${code}`}): ${this.stderr.trim().slice(-500)}`,
+          );
+        }
+        resolve();
+      });
+      child.once('error', (err) => {
+        this.running = false;
+        this.issues.push(`redis-py writer ${this.id}: ${err.message}`);
+        resolve();
+      });
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', (l) => this.onLine(l));
+    return Promise.resolve();
+  }
+
+  private onLine(line: string): void {
+    const w = line.split(' ');
+    const seq = Number(w[1]);
+    const sentAt = Number(w[2]) + this.clockOffset;
+    const at = Number(w[3]) + this.clockOffset;
+    const key = `w:${this.id}:${seq}`;
+    if (w[0] === 'ok') {
+      this.recs.push({ seq, key, sentAt, ackAt: at });
+      this.acked++;
+    } else if (w[0] === 'err') {
+      const error = w.slice(4).join(' ');
+      this.recs.push({ seq, key, sentAt, failedAt: at, error, timedOut: /timeout/i.test(error) });
+    } else if (w[0] !== 'end') {
+      this.issues.push(`redis-py writer ${this.id}: unexpected line '${line.slice(0, 200)}'`);
+    }
+  }
+
+  records(): readonly WriteRecord[] {
+    return this.recs;
+  }
+
+  acknowledged(): number {
+    return this.acked;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    if (this.running) {
+      child.stdin?.end();
+      try {
+        await withTimeout(this.exited, WRITE_TIMEOUT_MS + 4000, `redis-py writer ${this.id} to exit`);
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }
+    await withTimeout(this.exited, 5000, `redis-py writer ${this.id} to exit`);
+  }
+
+  problems(): string[] {
+    return this.issues;
+  }
+}
+
+function makeWriters(system: System, count: number, sentinels: WriterSetup['sentinels'], maxMs: number) {
+  return Array.from({ length: count }, (_, i): BenchWriter => {
+    const library = LIBRARIES[i % LIBRARIES.length]!;
+    const setup: WriterSetup = { id: `${system}-${library}-${i + 1}`, sentinels, maxDurationMs: maxMs };
+    switch (library) {
+      case 'ioredis':
+        return ioredisWriter(setup);
+      case 'node-redis':
+        return nodeRedisWriter(setup);
+      case 'redis-py':
+        return new RedisPyWriter(setup.id, setup);
+    }
+  });
+}
+
+/** Whether some write sent at or after `t` has been acknowledged (records are in send order). */
+function ackedSince(records: readonly WriteRecord[], t: number): boolean {
+  for (let k = records.length - 1; k >= 0 && records[k]!.sentAt >= t; k--) {
+    if (records[k]!.ackAt !== undefined) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One system: group, monitors, writers, N switchovers, verification.
+
+interface EventTime {
+  /** Milliseconds after the command. */
+  ms: number;
+  /** 1-based index of the monitor that published it first. */
+  monitor: number;
+}
+
+interface SwitchoverResult {
+  /** 1-based. */
+  index: number;
+  ok: boolean;
+  error?: string;
+  /** 1-based index of the monitor the command was sent to. */
+  via: number;
+  from: string;
+  to?: string;
+  /** nowMs() when the accepted command was sent. */
+  startedAt: number;
+  /** nowMs() when the settle after it ended (or it failed). */
+  endedAt: number;
+  /** Round trip of the accepted command. */
+  replyMs?: number;
+  /** -INPROG replies before the command was accepted. */
+  inprogRetries: number;
+  events: Partial<Record<Milestone, EventTime>>;
+  /** +switch-master from the last of the monitors, ms after the command. */
+  allSwitchedMs?: number;
+  /** Every monitor names the new primary with no failover in progress, and the group replicates from it. */
+  agreedMs?: number;
+  /** Every writer has had a write sent after the agreement acknowledged. */
+  resumedMs?: number;
+  /** Longest time in [command, end] during which no writer got an acknowledgement. */
+  gapMs?: number;
+  /** The same per library (no writer of that library got one). */
+  gapByLibrary: Partial<Record<Library, number>>;
+  /** The longest such time of any single writer. */
+  worstWriterGapMs?: number;
+  /** Writes acknowledged from this command to the next one. */
+  acknowledged: number;
+  /** Of those, lost on the final primary (or holding another value). */
+  lost: number;
+  problems: string[];
+  /** Every event of every monitor in [command, end], ms after the command. */
+  eventLog: { ms: number; monitor: number; channel: string; payload: string }[];
+  diagnostics?: string;
+}
+
+interface WriterSummary {
+  id: string;
+  library: Library;
+  attempted: number;
+  acknowledged: number;
+  lateAcknowledged: number;
+  failed: number;
+  lost: number;
+  errors: Record<string, number>;
+}
+
+interface SystemResult {
+  system: System;
+  ok: boolean;
+  error?: string;
+  switchovers: SwitchoverResult[];
+  writers: WriterSummary[];
+  initialPrimary?: string;
+  finalPrimary?: string;
+  acknowledged?: number;
+  /** Acknowledged writes checked (including writes acknowledged after their timeout). */
+  checked?: number;
+  lost?: number;
+  wrongValue?: number;
+  lostKeys: string[];
+  lostByLibrary: Partial<Record<Library, number>>;
+  /** Acknowledged before the first switchover and lost. */
+  lostBeforeFirst: number;
+  /** Longest time with no acknowledgement from any writer over the whole run. */
+  longestGapMs?: number;
+  problems: string[];
+}
+
+/** What a run has started so far, for diagnostics and cancellation. */
+interface RunState {
+  cancelled: boolean;
+  cluster: MonitorCluster | undefined;
+  writers: BenchWriter[];
+}
+
+function checkpoint(state: RunState): void {
+  if (state.cancelled) throw new Error('run cancelled');
+}
+
+/** Whether an event concerns the monitored master (itself, or one of its replicas). */
+function concernsMaster(e: SentinelEvent): boolean {
+  if (e.channel === '+switch-master') return e.payload.split(' ')[0] === MASTER;
+  const d = parseInstanceDetails(e.payload);
+  if (d === undefined) return false;
+  return d.master?.name === MASTER || (d.type === 'master' && d.name === MASTER);
+}
+
+function firstEvent(cluster: MonitorCluster, channel: string, from: number): EventTime | undefined {
+  let best: EventTime | undefined;
+  cluster.watched.forEach((w, i) => {
+    const e = cluster.events(w, channel, from).find(concernsMaster);
+    if (e !== undefined && (best === undefined || e.at - from < best.ms)) {
+      best = { ms: e.at - from, monitor: i + 1 };
+    }
+  });
+  return best;
+}
+
+async function dumpOf(cluster: MonitorCluster | undefined): Promise<string> {
+  if (cluster === undefined) return '(nothing started yet)';
+  return withTimeout(cluster.dump(), 10_000, 'diagnostics').catch(
+    (err: unknown) => `(diagnostics failed: ${errorText(err)})`,
+  );
+}
+
+async function switchover(
+  system: System,
+  index: number,
+  cluster: MonitorCluster,
+  writers: BenchWriter[],
+  from: RedisServer,
+  deadline: number,
+  state: RunState,
+): Promise<{ result: SwitchoverResult; primary: RedisServer | undefined }> {
+  const remaining = (): number => Math.max(1, deadline - nowMs());
+  const via = ((index - 1) % MONITORS) + 1;
+  const monitor = cluster.monitors[via - 1]!;
+  const result: SwitchoverResult = {
+    index,
+    ok: false,
+    via,
+    from: from.addr,
+    startedAt: nowMs(),
+    endedAt: 0,
+    inprogRetries: 0,
+    events: {},
+    gapByLibrary: {},
+    acknowledged: 0,
+    lost: 0,
+    problems: [],
+    eventLog: [],
+  };
+  let primary: RedisServer | undefined;
+  try {
+    // redis-sentinel answers -INPROG while its last failover runs; the previous switchover
+    // waited for the end of it, so a retry here is noted as a problem.
+    for (;;) {
+      result.startedAt = nowMs();
+      try {
+        const reply = await monitor.commandWithTimeout(
+          Math.min(5000, remaining()),
+          ...SWITCHOVER_COMMAND[system],
+        );
+        if (reply !== 'OK')
+          throw new Error(`${SWITCHOVER_COMMAND[system].join(' ')} answered ${String(reply)}`);
+        break;
+      } catch (err) {
+        if (err instanceof RespError && err.code === 'INPROG' && remaining() > 1000) {
+          result.inprogRetries++;
+          await delay(100);
+          continue;
+        }
+        throw err;
+      }
+    }
+    const t0 = result.startedAt;
+    result.replyMs = nowMs() - t0;
+    if (result.inprogRetries > 0) result.problems.push(`${result.inprogRetries} -INPROG replies first`);
+    checkpoint(state);
+
+    await waitFor(
+      () => {
+        // -failover-abort-coordinated (Vigil), or any other abort of this failover.
+        const aborts = cluster.watched.flatMap((w) =>
+          w.recorders.flatMap((r) => r.find(/^-failover-abort/, (e) => e.at >= t0 && concernsMaster(e))),
+        );
+        if (aborts.length > 0) {
+          throw new AbortWait(`${aborts[0]!.channel} ${aborts[0]!.payload}`);
+        }
+        return firstEvent(cluster, '+switch-master', t0) !== undefined;
+      },
+      { what: `+switch-master from any monitor`, timeoutMs: remaining(), intervalMs: 5 },
+    );
+    checkpoint(state);
+    const agreed = await cluster.waitForAgreement({ notPort: from.port, timeoutMs: remaining() });
+    primary = agreed.primary;
+    result.to = primary.addr;
+    const ready = nowMs();
+    result.agreedMs = ready - t0;
+    checkpoint(state);
+    await waitFor(() => writers.every((w) => ackedSince(w.records(), ready)), {
+      what: `every writer to have a write sent after the agreement acknowledged (${writers
+        .filter((w) => !ackedSince(w.records(), ready))
+        .map((w) => w.id)
+        .join(', ')} not yet)`,
+      timeoutMs: remaining(),
+      intervalMs: 5,
+    });
+    result.resumedMs = nowMs() - t0;
+    await delay(Math.min(SETTLE_MS, remaining()));
+    checkpoint(state);
+    result.ok = true;
+  } catch (err) {
+    result.error = errorText(err);
+    result.diagnostics = await dumpOf(cluster);
+  }
+  result.endedAt = nowMs();
+  const t0 = result.startedAt;
+  for (const m of MILESTONES) {
+    const f = firstEvent(cluster, m, t0);
+    if (f !== undefined && f.ms <= result.endedAt - t0) result.events[m] = f;
+  }
+  const switched = cluster.watched.map(
+    (w) =>
+      cluster.events(w, '+switch-master', t0).find((e) => concernsMaster(e) && e.at <= result.endedAt)?.at,
+  );
+  if (switched.every((t) => t !== undefined)) result.allSwitchedMs = Math.max(...switched) - t0;
+  const targets = new Set(
+    cluster.watched.flatMap((w) =>
+      cluster
+        .events(w, '+switch-master', t0)
+        .filter((e) => concernsMaster(e) && e.at <= result.endedAt)
+        .map((e) => e.payload.split(' ').slice(3, 5).join(':')),
+    ),
+  );
+  if (targets.size > 1)
+    result.problems.push(`monitors announced different new primaries: ${[...targets].join(', ')}`);
+  result.eventLog = cluster.watched
+    .flatMap((w, i) =>
+      w.recorders.flatMap((r) =>
+        r.events
+          .filter((e) => e.at >= t0 && e.at <= result.endedAt)
+          .map((e) => ({ ms: e.at - t0, monitor: i + 1, channel: e.channel, payload: e.payload })),
+      ),
+    )
+    .sort((a, b) => a.ms - b.ms);
+  return { result, primary };
+}
+
+async function runSystem(
+  system: System,
+  opts: Options,
+  deadline: number,
+  state: RunState,
+): Promise<SystemResult> {
+  const remaining = (): number => Math.max(1, deadline - nowMs());
+  const result: SystemResult = {
+    system,
+    ok: false,
+    switchovers: [],
+    writers: [],
+    lostKeys: [],
+    lostByLibrary: {},
+    lostBeforeFirst: 0,
+    problems: [],
+  };
+  const kind = SYSTEM_KIND[system];
+  const cluster = await withTimeout(
+    MonitorCluster.start({
+      kinds: Array.from({ length: MONITORS }, () => kind),
+      quorum: QUORUM,
+      downAfterMs: DOWN_AFTER_MS,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+      replicas: 2,
+    }),
+    Math.min(remaining(), 60_000),
+    'the group and the monitors to start',
+  );
+  state.cluster = cluster;
+  checkpoint(state);
+  let primary = (await cluster.waitForAgreement({ timeoutMs: Math.min(remaining(), 30_000) })).primary;
+  result.initialPrimary = primary.addr;
+
+  const sentinels = cluster.monitors.map((m) => ({ host: m.host, port: m.port }));
+  const writers = makeWriters(system, opts.writers, sentinels, remaining());
+  state.writers = writers;
+  for (const w of writers) await w.start();
+  checkpoint(state);
+  await waitFor(() => writers.every((w) => w.acknowledged() > 0), {
+    what: `every writer's first acknowledged write (${writers
+      .filter((w) => w.acknowledged() === 0)
+      .map((w) => `${w.id}: ${w.problems().join('; ') || 'none yet'}`)
+      .join(', ')})`,
+    timeoutMs: Math.min(remaining(), 20_000),
+    intervalMs: 10,
+  });
+  await delay(WARMUP_MS);
+  checkpoint(state);
+
+  for (let i = 1; i <= opts.switchovers; i++) {
+    const swDeadline = Math.min(deadline, nowMs() + opts.switchoverTimeoutMs);
+    const { result: sw, primary: next } = await switchover(
+      system,
+      i,
+      cluster,
+      writers,
+      primary,
+      swDeadline,
+      state,
+    );
+    result.switchovers.push(sw);
+    process.stdout.write(`${switchoverLine(system, sw)}\n`);
+    checkpoint(state);
+    if (sw.ok && next !== undefined) {
+      primary = next;
+      continue;
+    }
+    process.stderr.write(
+      `\n${system} switchover ${i} failed: ${sw.error ?? ''}\n` +
+        `events since the command:\n${sw.eventLog
+          .map((e) => `  +${Math.round(e.ms)}ms monitor ${e.monitor} ${e.channel} ${e.payload}`)
+          .join('\n')}\n${sw.diagnostics ?? ''}\n\n`,
+    );
+    // Go on from wherever the group settles (an aborted handover leaves the old primary).
+    try {
+      primary = (await cluster.waitForAgreement({ timeoutMs: Math.min(remaining(), 30_000) })).primary;
+      const back = nowMs();
+      await waitFor(() => writers.every((w) => ackedSince(w.records(), back)), {
+        what: 'every writer to write again after the failed switchover',
+        timeoutMs: Math.min(remaining(), 30_000),
+        intervalMs: 10,
+      });
+      await delay(SETTLE_MS);
+    } catch (err) {
+      result.problems.push(`no recovery after switchover ${i}: ${errorText(err)}`);
+      break;
+    }
+  }
+  const stopAt = nowMs();
+  await Promise.all(writers.map((w) => w.stop()));
+  checkpoint(state);
+  for (const w of writers) result.problems.push(...w.problems());
+
+  // The final primary: the one every monitor names, the only node whose ROLE says master.
+  const final = await cluster.waitForAgreement({ timeoutMs: Math.min(remaining(), 30_000) });
+  result.finalPrimary = final.primary.addr;
+  const byRole = await cluster.group.currentPrimary();
+  if (byRole !== final.primary) result.problems.push(`ROLE says the primary is ${byRole?.addr ?? 'nobody'}`);
+
+  await verify(result, writers, final.primary);
+  measure(result, writers, stopAt);
+  cluster.monitors.forEach((m, i) => {
+    if (!m.running) result.problems.push(`monitor ${i + 1} exited: ${JSON.stringify(m.lastExit)}`);
+  });
+  result.ok = result.switchovers.length === opts.switchovers && result.switchovers.every((s) => s.ok);
+  if (!result.ok && result.error === undefined) {
+    result.error = `${result.switchovers.filter((s) => s.ok).length} of ${opts.switchovers} switchovers completed`;
+  }
+  return result;
+}
+
+/** Index of the switchover an acknowledgement at `t` falls under (0: before the first). */
+function switchoverAt(switchovers: SwitchoverResult[], t: number): number {
+  let k = 0;
+  for (const s of switchovers) if (s.startedAt <= t) k = s.index;
+  return k;
+}
+
+/** Reads every acknowledged key back from the final primary with MGET, in batches. */
+async function verify(result: SystemResult, writers: BenchWriter[], primary: RedisServer): Promise<void> {
+  const client = primary.client();
+  let checked = 0;
+  let lost = 0;
+  let wrong = 0;
+  try {
+    for (const w of writers) {
+      const expected = w
+        .records()
+        .filter((r) => r.ackAt !== undefined || r.lateAckAt !== undefined)
+        .map((r) => ({ key: r.key, value: String(r.seq), at: (r.ackAt ?? r.lateAckAt)! }));
+      let writerLost = 0;
+      for (let i = 0; i < expected.length; i += VERIFY_BATCH) {
+        const batch = expected.slice(i, i + VERIFY_BATCH);
+        const values = await client.mget(batch.map((e) => e.key));
+        batch.forEach((e, j) => {
+          checked++;
+          const v = values[j];
+          if (v === e.value) return;
+          if (v === null || v === undefined) lost++;
+          else wrong++;
+          writerLost++;
+          if (result.lostKeys.length < 20)
+            result.lostKeys.push(v === null || v === undefined ? e.key : `${e.key}=${v}`);
+          const k = switchoverAt(result.switchovers, e.at);
+          if (k === 0) result.lostBeforeFirst++;
+          else result.switchovers[k - 1]!.lost++;
+        });
+      }
+      result.lostByLibrary[w.library] = (result.lostByLibrary[w.library] ?? 0) + writerLost;
+      const recs = w.records();
+      const errors: Record<string, number> = {};
+      for (const r of recs) {
+        if (r.error === undefined) continue;
+        // Ports and numbers vary from write to write; group the messages without them.
+        const k = r.error.replace(/\d+/g, 'N').slice(0, 100);
+        errors[k] = (errors[k] ?? 0) + 1;
+      }
+      result.writers.push({
+        id: w.id,
+        library: w.library,
+        attempted: recs.length,
+        acknowledged: w.acknowledged(),
+        lateAcknowledged: recs.filter((r) => r.lateAckAt !== undefined).length,
+        failed: recs.filter((r) => r.error !== undefined).length,
+        lost: writerLost,
+        errors,
+      });
+    }
+  } finally {
+    client.disconnect();
+  }
+  result.checked = checked;
+  result.lost = lost;
+  result.wrongValue = wrong;
+  result.acknowledged = writers.reduce((n, w) => n + w.acknowledged(), 0);
+}
+
+function sortedAcks(writers: BenchWriter[]): Float64Array {
+  const out: number[] = [];
+  for (const w of writers) for (const r of w.records()) if (r.ackAt !== undefined) out.push(r.ackAt);
+  return Float64Array.from(out).sort();
+}
+
+/** First index with a[i] >= t. */
+function lowerBound(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Longest interval in [from, to] without an acknowledgement, from the last one before `from`. */
+function longestGap(acks: Float64Array, from: number, to: number): number {
+  let i = lowerBound(acks, from);
+  let prev = i > 0 ? acks[i - 1]! : from;
+  let longest = 0;
+  for (; i < acks.length && acks[i]! <= to; i++) {
+    longest = Math.max(longest, acks[i]! - prev);
+    prev = acks[i]!;
+  }
+  return Math.max(longest, to - prev);
+}
+
+function measure(result: SystemResult, writers: BenchWriter[], stopAt: number): void {
+  const all = sortedAcks(writers);
+  const byLibrary = new Map(
+    LIBRARIES.map((l) => [l, sortedAcks(writers.filter((w) => w.library === l))] as const),
+  );
+  const byWriter = writers.map((w) => sortedAcks([w]));
+  const sws = result.switchovers;
+  sws.forEach((s, k) => {
+    const to = s.endedAt;
+    s.gapMs = longestGap(all, s.startedAt, to);
+    for (const [l, acks] of byLibrary)
+      if (acks.length > 0) s.gapByLibrary[l] = longestGap(acks, s.startedAt, to);
+    s.worstWriterGapMs = Math.max(...byWriter.map((a) => longestGap(a, s.startedAt, to)));
+    const next = sws[k + 1]?.startedAt ?? stopAt;
+    s.acknowledged = lowerBound(all, next) - lowerBound(all, s.startedAt);
+  });
+  let longest = 0;
+  for (let i = 1; i < all.length; i++) longest = Math.max(longest, all[i]! - all[i - 1]!);
+  result.longestGapMs = longest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and tables.
+
+interface Stat {
+  n: number;
+  median: number;
+  p90: number;
+  max: number;
+}
+
+function stat(xs: number[]): Stat | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  // Nearest rank.
+  const p90 = s[Math.max(0, Math.ceil(0.9 * s.length) - 1)]!;
+  return { n: s.length, median, p90, max: s[s.length - 1]! };
+}
+
+function fmt(x: number | undefined): string {
+  return x === undefined ? '-' : String(Math.round(x));
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+interface Summary {
+  switchoversRequested: number;
+  switchoversCompleted: number;
+  acknowledged: number | undefined;
+  lost: number | undefined;
+  gap: Stat | undefined;
+  gapByLibrary: Partial<Record<Library, Stat>>;
+  worstWriterGap: Stat | undefined;
+  agreed: Stat | undefined;
+  resumed: Stat | undefined;
+  firstSwitch: Stat | undefined;
+  longestGapMs: number | undefined;
+}
+
+function summarize(r: SystemResult, requested: number): Summary {
+  const done = r.switchovers.filter((s) => s.ok);
+  const of = (f: (s: SwitchoverResult) => number | undefined): Stat | undefined =>
+    stat(done.map(f).filter((x): x is number => x !== undefined));
+  const gapByLibrary: Partial<Record<Library, Stat>> = {};
+  for (const l of LIBRARIES) {
+    const st = of((s) => s.gapByLibrary[l]);
+    if (st !== undefined) gapByLibrary[l] = st;
+  }
+  return {
+    switchoversRequested: requested,
+    switchoversCompleted: done.length,
+    acknowledged: r.acknowledged,
+    lost: r.lost === undefined ? undefined : r.lost + (r.wrongValue ?? 0),
+    gap: of((s) => s.gapMs),
+    gapByLibrary,
+    worstWriterGap: of((s) => s.worstWriterGapMs),
+    agreed: of((s) => s.agreedMs),
+    resumed: of((s) => s.resumedMs),
+    firstSwitch: of((s) => s.events['+switch-master']?.ms),
+    longestGapMs: r.longestGapMs,
+  };
+}
+
+function switchoverLine(system: System, s: SwitchoverResult): string {
+  if (!s.ok)
+    return `${system} switchover ${s.index} via monitor ${s.via}: FAILED: ${s.error ?? ''}`.split('\n')[0]!;
+  return (
+    `${system} switchover ${s.index} via monitor ${s.via}: ${s.from} -> ${s.to ?? '?'}, ` +
+    `+switch-master ${fmt(s.events['+switch-master']?.ms)} ms, agreed ${fmt(s.agreedMs)} ms, ` +
+    `writers back ${fmt(s.resumedMs)} ms` +
+    (s.problems.length > 0 ? ` [${s.problems.join('; ')}]` : '')
+  );
+}
+
+function perSwitchoverTable(r: SystemResult): string {
+  const libs = LIBRARIES.filter((l) => r.switchovers.some((s) => s.gapByLibrary[l] !== undefined));
+  const port = (addr: string | undefined): string => addr?.split(':')[1] ?? '?';
+  return table(
+    [
+      '#',
+      'via',
+      'primary',
+      '+switch-master',
+      'all agree',
+      'writers back',
+      'gap',
+      ...libs.map((l) => `gap ${l}`),
+      'acked',
+      'lost',
+    ],
+    r.switchovers.map((s) => [
+      String(s.index),
+      String(s.via),
+      s.ok ? `${port(s.from)}->${port(s.to)}` : 'FAILED',
+      fmt(s.events['+switch-master']?.ms),
+      fmt(s.agreedMs),
+      fmt(s.resumedMs),
+      fmt(s.gapMs),
+      ...libs.map((l) => fmt(s.gapByLibrary[l])),
+      String(s.acknowledged),
+      String(s.lost),
+    ]),
+  );
+}
+
+function statCells(st: Stat | undefined): string[] {
+  return [fmt(st?.median), fmt(st?.p90), fmt(st?.max)];
+}
+
+function render(results: SystemResult[], summaries: Map<System, Summary>, opts: Options): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const s = summaries.get(r.system)!;
+    out.push(
+      `\n${r.system}: ${s.switchoversCompleted} of ${s.switchoversRequested} switchovers completed` +
+        ` (${SWITCHOVER_COMMAND[r.system].join(' ')}); ${r.initialPrimary ?? '?'} first, ${r.finalPrimary ?? '?'} last`,
+    );
+    out.push('times in ms after the command; gaps: longest time without an acknowledgement, per switchover');
+    out.push(perSwitchoverTable(r));
+    out.push('');
+    out.push(
+      table(
+        ['per switchover (ms)', 'median', 'p90', 'max'],
+        [
+          ['longest gap, all writers', ...statCells(s.gap)],
+          ...LIBRARIES.filter((l) => s.gapByLibrary[l] !== undefined).map((l) => [
+            `longest gap, ${l}`,
+            ...statCells(s.gapByLibrary[l]),
+          ]),
+          ['longest gap, single writer', ...statCells(s.worstWriterGap)],
+          ['first +switch-master', ...statCells(s.firstSwitch)],
+          ['every monitor agrees', ...statCells(s.agreed)],
+          ['every writer back', ...statCells(s.resumed)],
+        ],
+      ),
+    );
+    out.push(
+      `acknowledged writes: ${fmt(r.acknowledged)} (checked ${fmt(r.checked)}), lost: ${fmt(s.lost)}` +
+        (r.lost !== undefined
+          ? ` (${LIBRARIES.map((l) => `${l} ${r.lostByLibrary[l] ?? 0}`).join(', ')}; before the first switchover ${r.lostBeforeFirst})`
+          : '') +
+        `; longest gap over the whole run ${fmt(r.longestGapMs)} ms`,
+    );
+    if (r.lostKeys.length > 0) out.push(`some lost keys: ${r.lostKeys.slice(0, 5).join(', ')}`);
+    for (const w of r.writers) {
+      const errs = Object.entries(w.errors)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([k, n]) => `${n}x ${k}`)
+        .join('; ');
+      out.push(
+        `  ${w.id}: ${w.attempted} sent, ${w.acknowledged} acked, ${w.failed} failed, ${w.lost} lost` +
+          (errs !== '' ? ` (${errs})` : ''),
+      );
+    }
+  }
+  if (results.length === 2) {
+    const v = summaries.get('vigil');
+    const rs = summaries.get('redis-sentinel');
+    if (v !== undefined && rs !== undefined) {
+      out.push('\nside by side');
+      const row = (label: string, f: (s: Summary) => number | undefined): string[] => [
+        label,
+        fmt(f(v)),
+        fmt(f(rs)),
+      ];
+      out.push(
+        table(
+          ['metric', 'vigil', 'redis-sentinel'],
+          [
+            row('switchovers completed', (s) => s.switchoversCompleted),
+            row('acknowledged writes', (s) => s.acknowledged),
+            row('lost acknowledged writes', (s) => s.lost),
+            row('longest gap, median (ms)', (s) => s.gap?.median),
+            row('longest gap, p90 (ms)', (s) => s.gap?.p90),
+            row('longest gap, max (ms)', (s) => s.gap?.max),
+            ...LIBRARIES.map((l) => row(`${l} gap, max (ms)`, (s) => s.gapByLibrary[l]?.max)),
+            row('single writer gap, max (ms)', (s) => s.worstWriterGap?.max),
+            row('every monitor agrees, median (ms)', (s) => s.agreed?.median),
+          ],
+        ),
+      );
+    }
+  }
+  const v = summaries.get('vigil');
+  if (v !== undefined) {
+    const enough = v.switchoversCompleted >= TARGET_SWITCHOVERS;
+    const lostOk = v.lost === 0;
+    const gapMax = v.gap?.max;
+    const gapOk = gapMax !== undefined && gapMax <= TARGET_GAP_MS;
+    out.push(
+      `\nvigil target (0 acknowledged writes lost over >= ${TARGET_SWITCHOVERS} consecutive switchovers, ` +
+        `longest gap <= ${TARGET_GAP_MS} ms, aim ${AIM_GAP_MS}): ` +
+        `${enough && lostOk && gapOk ? 'MET' : 'NOT MET'} ` +
+        `(${v.switchoversCompleted} switchovers, ${fmt(v.lost)} lost, longest gap ${fmt(gapMax)} ms` +
+        `${gapMax !== undefined && gapMax <= AIM_GAP_MS ? ', within the aim' : ''})` +
+        (opts.switchovers < TARGET_SWITCHOVERS ? ` [only ${opts.switchovers} requested]` : ''),
+    );
+  }
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    out.push('\nnot measured in full:');
+    for (const r of failed) out.push(`  ${r.system}: ${(r.error ?? '').split('\n')[0]}`);
+  }
+  const problems = results.flatMap((r) => [
+    ...r.problems.map((p) => `  ${r.system}: ${p}`),
+    ...r.switchovers
+      .filter((s) => s.problems.length > 0)
+      .map((s) => `  ${r.system} #${s.index}: ${s.problems.join('; ')}`),
+  ]);
+  if (problems.length > 0) out.push(`\nproblems noted:\n${problems.join('\n')}`);
+  return out.join('\n');
+}
+
+function environment(): Record<string, string> {
+  const env: Record<string, string> = { node: process.version };
+  const version = (path: string): string => {
+    try {
+      return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+  env['vigil'] = version(join(repoRoot(), 'package.json'));
+  env['ioredis'] = version(join(repoRoot(), 'node_modules', 'ioredis', 'package.json'));
+  env['node-redis'] = version(join(repoRoot(), 'node_modules', 'redis', 'package.json'));
+  const run = (file: string, args: string[]): string => {
+    try {
+      return execFileSync(file, args, { encoding: 'utf8', timeout: 5000 }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  env['redis'] = run(process.env['VIGIL_REDIS_SERVER'] ?? '/usr/bin/redis-server', ['--version']);
+  env['redis-py'] = run(process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3', [
+    '-c',
+    'import sys, redis; print("%s (python %s)" % (redis.__version__, sys.version.split()[0]))',
+  ]);
+  return env;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${errorText(err)}\n${usage()}\n`);
+    return 2;
+  }
+  const command = reproduceCommand(opts);
+  const env = environment();
+  const benchDeadlineMs = opts.systems.length * (runBudgetMs(opts) + 30_000) + 30_000;
+  const mix = LIBRARIES.map((l, i) => `${Math.floor((opts.writers - i - 1) / LIBRARIES.length) + 1} ${l}`);
+  process.stdout.write(
+    `consecutive switchovers under continuous writers: ${opts.switchovers} per system, ` +
+      `${opts.systems.join(', ')}, one after the other\n` +
+      `group: primary + 2 replicas, persistence ${PERSISTENCE}; ${MONITORS} monitors, quorum ${QUORUM}, ` +
+      `down-after-milliseconds ${DOWN_AFTER_MS}, failover-timeout ${FAILOVER_TIMEOUT_MS}\n` +
+      `writers: ${opts.writers} (${mix.join(', ')}) through Sentinel discovery, SET of unique keys ` +
+      `back to back, ${WRITE_TIMEOUT_MS} ms timeout, reconnect after ${RECONNECT_MS} ms\n` +
+      `environment: node ${env['node']}, vigil ${env['vigil']}, ${env['redis']}, ioredis ${env['ioredis']}, ` +
+      `node-redis ${env['node-redis']}, redis-py ${env['redis-py']}\n` +
+      `deadlines: ${opts.switchoverTimeoutMs / 1000} s per switchover, ${Math.round(runBudgetMs(opts) / 1000)} s ` +
+      `per system, ${Math.round(benchDeadlineMs / 1000)} s in all\n` +
+      `reproduce: ${command}\n\n`,
+  );
+
+  const results: SystemResult[] = [];
+  let current: RunState | undefined;
+  let stopping = false;
+  const abort = (why: string, code: number): void => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    if (current !== undefined) current.cancelled = true;
+    process.stderr.write(`\n${why}: stopping every process the bench started\n`);
+    void withTimeout(cleanupAll(), 20_000, 'cleanup')
+      .catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`))
+      .finally(() => process.exit(code));
+  };
+  // The harness's own handlers (installed first) have already SIGKILLed every child by now.
+  const onSigint = (): void => abort('interrupted (SIGINT)', 130);
+  const onSigterm = (): void => abort('terminated (SIGTERM)', 143);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const benchTimer = setTimeout(
+    () => abort(`the bench's deadline (${Math.round(benchDeadlineMs / 1000)} s) passed`, 3),
+    benchDeadlineMs,
+  );
+
+  for (const system of opts.systems) {
+    if (stopping) break;
+    const state: RunState = { cancelled: false, cluster: undefined, writers: [] };
+    current = state;
+    const budget = runBudgetMs(opts);
+    const deadline = nowMs() + budget;
+    const attempt = runSystem(system, opts, deadline, state);
+    let result: SystemResult;
+    try {
+      // runSystem bounds each of its waits by the deadline; this is the backstop.
+      result = await withTimeout(attempt, budget + 20_000, `${system} run`);
+    } catch (err) {
+      attempt.catch(() => undefined);
+      const msg = errorText(err);
+      const diag = await dumpOf(state.cluster);
+      result = {
+        system,
+        ok: false,
+        error: `${msg}\n${diag}`,
+        switchovers: [],
+        writers: [],
+        lostKeys: [],
+        lostByLibrary: {},
+        lostBeforeFirst: 0,
+        problems: [],
+      };
+      process.stderr.write(`\n${system} run failed: ${msg}\n${diag}\n\n`);
+    } finally {
+      state.cancelled = true;
+    }
+    if (stopping) break;
+    try {
+      await withTimeout(cleanupAll(), 30_000, 'cleanup between runs');
+    } catch (err) {
+      result.problems.push(`cleanup: ${errorText(err)}`);
+    }
+    results.push(result);
+  }
+  clearTimeout(benchTimer);
+  if (stopping) return 130;
+
+  const summaries = new Map(results.map((r) => [r.system, summarize(r, opts.switchovers)] as const));
+  process.stdout.write(`${render(results, summaries, opts)}\n`);
+  process.stdout.write(`\nreproduce: ${command}\n`);
+  if (opts.json !== undefined) {
+    const doc = {
+      command,
+      environment: env,
+      setup: {
+        persistence: PERSISTENCE,
+        replicas: 2,
+        monitors: MONITORS,
+        quorum: QUORUM,
+        downAfterMs: DOWN_AFTER_MS,
+        failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+        writers: opts.writers,
+        writeTimeoutMs: WRITE_TIMEOUT_MS,
+        reconnectMs: RECONNECT_MS,
+        settleMs: SETTLE_MS,
+        commands: SWITCHOVER_COMMAND,
+      },
+      summary: Object.fromEntries(summaries),
+      systems: results,
+    };
+    writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
+    process.stdout.write(`wrote ${opts.json}\n`);
+  }
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
+  return results.length === opts.systems.length && results.every((r) => r.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`switchover: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void cleanupAll()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  },
+);
