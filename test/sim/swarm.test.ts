@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { currentMasterAddr } from '../../src/core/instance.js';
 import { Checker, InvariantViolation } from './invariants.js';
-import { deriveConfig, describeConfig, runSeed, type SeedResult } from './swarm.js';
+import { deriveConfig, describeConfig, runSeed } from './swarm.js';
 import { World } from './world.js';
 
 const FIRST_SEED = 1;
