@@ -57,7 +57,10 @@ async function windowWithoutMonitor(delay: number): Promise<number> {
   return ms;
 }
 
-/** ms from the empty restart until Vigil has promoted a replica (its +switch-master). */
+/**
+ * ms from the empty restart until Vigil has promoted a replica (+promoted-slave: from then on no
+ * replica resyncs from the empty node), and the keys the group's primary holds afterwards.
+ */
 async function vigilReaction(delay: number): Promise<{ ms: number; keys: number }> {
   const g = await group(delay);
   const s = await SentinelProcess.start({
@@ -72,11 +75,12 @@ async function vigilReaction(delay: number): Promise<{ ms: number; keys: number 
     },
     { what: 'replicas eligible', timeoutMs: 15_000 },
   );
-  const ev = await s.subscribe('+switch-master');
+  const ev = await s.subscribe('*');
   await g.primary.restart({ mode: 'kill9', downMs: 200 });
   const t0 = nowMs();
+  const promoted = await ev.waitForEvent('+promoted-slave', undefined, 15_000);
   const sw = await ev.waitForEvent('+switch-master', undefined, 15_000);
-  const ms = sw.at - t0;
+  const ms = promoted.at - t0;
   const port = Number(sw.payload.split(' ')[4]);
   await new Promise((r) => setTimeout(r, delay * 1000 + 1500));
   const keys = await dbsize(g.nodes.find((n) => n.port === port)!);
