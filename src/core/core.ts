@@ -1649,7 +1649,11 @@ export class SentinelCore {
     to: Addr | undefined,
     tag: ReplyTag = { t: 'discard', link: i.link.id },
   ): boolean {
-    return this.send(i.link, this.replicaOfCommands(m, to), tag);
+    const ok = this.send(i.link, this.replicaOfCommands(m, to), tag);
+    // Learn the new role at once: a role believed stale for seconds would have us "fix" the
+    // node back when someone else promotes it later (Sentinel waits for the next INFO).
+    if (ok && to !== undefined) this.sendInfo(i, m);
+    return ok;
   }
 
   private replicaOfCommands(m: MasterState, to: Addr | undefined): string[][] {
@@ -1726,9 +1730,18 @@ export class SentinelCore {
     const keep: Addr[] = [];
     for (const r of m.replicas.values()) if (!addrEqual(r.addr, to)) keep.push(r.addr);
     if (!addrEqual(to, m.addr)) keep.push(m.addr);
+    // What we know of each node survives the switch: a replica that synced since its restart
+    // still holds its data under the new primary, and the old primary held all of it.
+    const known = new Map<string, { runId: string | undefined; synced: boolean }>();
+    for (const r of m.replicas.values())
+      known.set(replicaName(r.addr), { runId: r.runId, synced: r.syncedSinceRestart });
+    if (m.runId !== undefined && m.roleReported === 'master')
+      known.set(replicaName(m.addr), { runId: m.runId, synced: true });
     this.resetMaster(m, { keepSentinels: true, event: false });
     if (!addrEqual(to, old)) {
-      // A new primary has a history of its own; learnt from its INFO.
+      // The new primary's history is its own (a promotion starts a new replication id): unknown
+      // until its INFO arrives, which is asked for as soon as the link is up. Meanwhile a node
+      // that reports itself a primary is never taken for a replica of it (select-replica.ts).
       m.replId = undefined;
       m.replOffset = 0;
     }
@@ -1736,6 +1749,11 @@ export class SentinelCore {
     for (const a of keep) {
       const r = this.ensureReplica(m, a);
       if (!r) continue;
+      const k = known.get(replicaName(a));
+      if (k) {
+        r.runId = k.runId;
+        r.syncedSinceRestart = k.synced;
+      }
       this.event('notice', '+slave', r, '');
       if (lead.leader && addrEqual(a, old)) {
         r.demoteOnSight = true;

@@ -44,7 +44,13 @@ export function sentinelCandidates(master: MasterState, timing: Timing, now: num
 
 /** Does this replica hold the primary's history: same replication id, or continuing it? */
 export function historyProblem(master: MasterState, r: ReplicaState): string | undefined {
-  if (master.replId === undefined) return undefined;
+  if (master.replId === undefined) {
+    // Nothing to compare with: a replica is judged by Sentinel's rules, but a node that says it
+    // is a primary itself is not a replica of this history.
+    return r.roleReported === 'master'
+      ? 'reports itself a primary, and the primary history it should continue is unknown'
+      : undefined;
+  }
   if (r.masterReplId === master.replId) return undefined;
   if (r.masterReplId2 === master.replId && (r.secondReplOffset ?? 0) > 0) return undefined;
   return `holds a different history (replication id ${r.masterReplId ?? 'unknown'}, the primary's is ${master.replId})`;
