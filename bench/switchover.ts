@@ -16,6 +16,7 @@
 //                                 [--switchover-timeout 60] [--json out.json]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -435,6 +436,57 @@ function ackedSince(records: readonly WriteRecord[], t: number): boolean {
   return false;
 }
 
+/** Waits until every writer has had a write sent at or after `since` acknowledged. */
+async function waitForWriters(writers: BenchWriter[], since: number, timeoutMs: number, what: string) {
+  try {
+    await waitFor(() => writers.every((w) => ackedSince(w.records(), since)), {
+      what: `every writer to have a write acknowledged ${what}`,
+      timeoutMs,
+      intervalMs: 5,
+    });
+  } catch (err) {
+    const late = writers.filter((w) => !ackedSince(w.records(), since));
+    const last = (w: BenchWriter): string => {
+      const r = w.records().at(-1);
+      return r === undefined
+        ? 'no write yet'
+        : `last write: ${r.error ?? (r.ackAt !== undefined ? 'acknowledged' : 'in flight')}`;
+    };
+    throw new Error(
+      `${errorText(err)}; not back: ${late.map((w) => `${w.id} (${[last(w), ...w.problems()].join('; ')})`).join(', ')}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Waits until every monitor lists every node but `primary` as a replica that reports role slave,
+ * replicates from `primary` with its link up, and is not flagged down or disconnected.
+ */
+async function waitForReplicaViews(cluster: MonitorCluster, primary: RedisServer, timeoutMs: number) {
+  const others = cluster.group.nodes.filter((n) => n !== primary).map((n) => n.port);
+  await waitFor(
+    async () => {
+      for (const m of cluster.monitors) {
+        const seen = (await m.replicas(MASTER)).filter(
+          (r) =>
+            r['role-reported'] === 'slave' &&
+            r['master-port'] === String(primary.port) &&
+            r['master-link-status'] === 'ok' &&
+            !/s_down|o_down|disconnected/.test(r['flags'] ?? ''),
+        );
+        if (!others.every((p) => seen.some((r) => r['port'] === String(p)))) return false;
+      }
+      return true;
+    },
+    {
+      what: `every monitor to see ${others.join(', ')} replicate from ${primary.addr}`,
+      timeoutMs,
+      intervalMs: 50,
+    },
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // One system: group, monitors, writers, N switchovers, verification.
 
@@ -469,8 +521,12 @@ interface SwitchoverResult {
   agreedMs?: number;
   /** Every writer has had a write sent after the agreement acknowledged. */
   resumedMs?: number;
+  /** Every monitor lists every other node as a replica of the new primary, link up. */
+  replicasSeenMs?: number;
   /** Longest time in [command, end] during which no writer got an acknowledgement. */
   gapMs?: number;
+  /** Where that gap began (the acknowledgement before it), ms after the command. */
+  gapStartMs?: number;
   /** The same per library (no writer of that library got one). */
   gapByLibrary: Partial<Record<Library, number>>;
   /** The longest such time of any single writer. */
@@ -515,6 +571,8 @@ interface SystemResult {
   lostBeforeFirst: number;
   /** Longest time with no acknowledgement from any writer over the whole run. */
   longestGapMs?: number;
+  /** 1-minute load average when the switchovers ended (other load on the machine shows here). */
+  loadAverage?: number;
   problems: string[];
 }
 
@@ -630,15 +688,14 @@ async function switchover(
     const ready = nowMs();
     result.agreedMs = ready - t0;
     checkpoint(state);
-    await waitFor(() => writers.every((w) => ackedSince(w.records(), ready)), {
-      what: `every writer to have a write sent after the agreement acknowledged (${writers
-        .filter((w) => !ackedSince(w.records(), ready))
-        .map((w) => w.id)
-        .join(', ')} not yet)`,
-      timeoutMs: remaining(),
-      intervalMs: 5,
-    });
+    await waitForWriters(writers, ready, remaining(), 'after the agreement');
     result.resumedMs = nowMs() - t0;
+    // Before the next switchover, every monitor must also have seen every other node replicate
+    // from the new primary: redis-sentinel refreshes a replica's INFO only every 10 s, and a
+    // monitor that still believes a freshly demoted node reports role master "converts" it back
+    // when the next switchover promotes it (+convert-to-slave of the promoted replica).
+    await waitForReplicaViews(cluster, primary, remaining());
+    result.replicasSeenMs = nowMs() - t0;
     await delay(Math.min(SETTLE_MS, remaining()));
     checkpoint(state);
     result.ok = true;
@@ -665,6 +722,17 @@ async function switchover(
         .map((e) => e.payload.split(' ').slice(3, 5).join(':')),
     ),
   );
+  // Nothing is killed, restarted or cut off in this bench: these events point at a monitor bug
+  // or at a machine too loaded to answer in time.
+  for (const [i, w] of cluster.watched.entries()) {
+    for (const r of w.recorders) {
+      for (const e of r.find(/^\+(reboot|sdown|odown|tilt)$/, (x) => x.at >= t0 && x.at <= result.endedAt)) {
+        result.problems.push(
+          `unexpected ${e.channel} ${e.payload} on monitor ${i + 1} at ${Math.round(e.at - t0)} ms`,
+        );
+      }
+    }
+  }
   if (targets.size > 1)
     result.problems.push(`monitors announced different new primaries: ${[...targets].join(', ')}`);
   result.eventLog = cluster.watched
@@ -712,6 +780,7 @@ async function runSystem(
   checkpoint(state);
   let primary = (await cluster.waitForAgreement({ timeoutMs: Math.min(remaining(), 30_000) })).primary;
   result.initialPrimary = primary.addr;
+  await waitForReplicaViews(cluster, primary, Math.min(remaining(), 30_000));
 
   const sentinels = cluster.monitors.map((m) => ({ host: m.host, port: m.port }));
   const writers = makeWriters(system, opts.writers, sentinels, remaining());
@@ -756,12 +825,8 @@ async function runSystem(
     // Go on from wherever the group settles (an aborted handover leaves the old primary).
     try {
       primary = (await cluster.waitForAgreement({ timeoutMs: Math.min(remaining(), 30_000) })).primary;
-      const back = nowMs();
-      await waitFor(() => writers.every((w) => ackedSince(w.records(), back)), {
-        what: 'every writer to write again after the failed switchover',
-        timeoutMs: Math.min(remaining(), 30_000),
-        intervalMs: 10,
-      });
+      await waitForWriters(writers, nowMs(), Math.min(remaining(), 30_000), 'after the failed switchover');
+      await waitForReplicaViews(cluster, primary, Math.min(remaining(), 30_000));
       await delay(SETTLE_MS);
     } catch (err) {
       result.problems.push(`no recovery after switchover ${i}: ${errorText(err)}`);
@@ -769,6 +834,7 @@ async function runSystem(
     }
   }
   const stopAt = nowMs();
+  result.loadAverage = loadavg()[0];
   await Promise.all(writers.map((w) => w.stop()));
   checkpoint(state);
   for (const w of writers) result.problems.push(...w.problems());
@@ -806,30 +872,34 @@ async function verify(result: SystemResult, writers: BenchWriter[], primary: Red
   let wrong = 0;
   try {
     for (const w of writers) {
-      const expected = w
-        .records()
-        .filter((r) => r.ackAt !== undefined || r.lateAckAt !== undefined)
-        .map((r) => ({ key: r.key, value: String(r.seq), at: (r.ackAt ?? r.lateAckAt)! }));
+      // Batch by batch straight from the records: a long run has millions of them.
+      const recs = w.records();
       let writerLost = 0;
-      for (let i = 0; i < expected.length; i += VERIFY_BATCH) {
-        const batch = expected.slice(i, i + VERIFY_BATCH);
-        const values = await client.mget(batch.map((e) => e.key));
-        batch.forEach((e, j) => {
+      let batch: WriteRecord[] = [];
+      const check = async (): Promise<void> => {
+        const values = await client.mget(batch.map((r) => r.key));
+        batch.forEach((r, j) => {
           checked++;
           const v = values[j];
-          if (v === e.value) return;
+          if (v === String(r.seq)) return;
           if (v === null || v === undefined) lost++;
           else wrong++;
           writerLost++;
           if (result.lostKeys.length < 20)
-            result.lostKeys.push(v === null || v === undefined ? e.key : `${e.key}=${v}`);
-          const k = switchoverAt(result.switchovers, e.at);
+            result.lostKeys.push(v === null || v === undefined ? r.key : `${r.key}=${v}`);
+          const k = switchoverAt(result.switchovers, (r.ackAt ?? r.lateAckAt)!);
           if (k === 0) result.lostBeforeFirst++;
           else result.switchovers[k - 1]!.lost++;
         });
+        batch = [];
+      };
+      for (const r of recs) {
+        if (r.ackAt === undefined && r.lateAckAt === undefined) continue;
+        batch.push(r);
+        if (batch.length >= VERIFY_BATCH) await check();
       }
+      if (batch.length > 0) await check();
       result.lostByLibrary[w.library] = (result.lostByLibrary[w.library] ?? 0) + writerLost;
-      const recs = w.records();
       const errors: Record<string, number> = {};
       for (const r of recs) {
         if (r.error === undefined) continue;
@@ -876,15 +946,15 @@ function lowerBound(a: Float64Array, t: number): number {
 }
 
 /** Longest interval in [from, to] without an acknowledgement, from the last one before `from`. */
-function longestGap(acks: Float64Array, from: number, to: number): number {
+function longestGap(acks: Float64Array, from: number, to: number): { ms: number; start: number } {
   let i = lowerBound(acks, from);
   let prev = i > 0 ? acks[i - 1]! : from;
-  let longest = 0;
+  let best = { ms: 0, start: prev };
   for (; i < acks.length && acks[i]! <= to; i++) {
-    longest = Math.max(longest, acks[i]! - prev);
+    if (acks[i]! - prev > best.ms) best = { ms: acks[i]! - prev, start: prev };
     prev = acks[i]!;
   }
-  return Math.max(longest, to - prev);
+  return to - prev > best.ms ? { ms: to - prev, start: prev } : best;
 }
 
 function measure(result: SystemResult, writers: BenchWriter[], stopAt: number): void {
@@ -896,10 +966,12 @@ function measure(result: SystemResult, writers: BenchWriter[], stopAt: number): 
   const sws = result.switchovers;
   sws.forEach((s, k) => {
     const to = s.endedAt;
-    s.gapMs = longestGap(all, s.startedAt, to);
+    const gap = longestGap(all, s.startedAt, to);
+    s.gapMs = gap.ms;
+    s.gapStartMs = gap.start - s.startedAt;
     for (const [l, acks] of byLibrary)
-      if (acks.length > 0) s.gapByLibrary[l] = longestGap(acks, s.startedAt, to);
-    s.worstWriterGapMs = Math.max(...byWriter.map((a) => longestGap(a, s.startedAt, to)));
+      if (acks.length > 0) s.gapByLibrary[l] = longestGap(acks, s.startedAt, to).ms;
+    s.worstWriterGapMs = Math.max(...byWriter.map((a) => longestGap(a, s.startedAt, to).ms));
     const next = sws[k + 1]?.startedAt ?? stopAt;
     s.acknowledged = lowerBound(all, next) - lowerBound(all, s.startedAt);
   });
@@ -949,6 +1021,7 @@ interface Summary {
   worstWriterGap: Stat | undefined;
   agreed: Stat | undefined;
   resumed: Stat | undefined;
+  replicasSeen: Stat | undefined;
   firstSwitch: Stat | undefined;
   longestGapMs: number | undefined;
 }
@@ -972,6 +1045,7 @@ function summarize(r: SystemResult, requested: number): Summary {
     worstWriterGap: of((s) => s.worstWriterGapMs),
     agreed: of((s) => s.agreedMs),
     resumed: of((s) => s.resumedMs),
+    replicasSeen: of((s) => s.replicasSeenMs),
     firstSwitch: of((s) => s.events['+switch-master']?.ms),
     longestGapMs: r.longestGapMs,
   };
@@ -999,7 +1073,9 @@ function perSwitchoverTable(r: SystemResult): string {
       '+switch-master',
       'all agree',
       'writers back',
+      'replicas seen',
       'gap',
+      'gap at',
       ...libs.map((l) => `gap ${l}`),
       'acked',
       'lost',
@@ -1011,7 +1087,9 @@ function perSwitchoverTable(r: SystemResult): string {
       fmt(s.events['+switch-master']?.ms),
       fmt(s.agreedMs),
       fmt(s.resumedMs),
+      fmt(s.replicasSeenMs),
       fmt(s.gapMs),
+      fmt(s.gapStartMs),
       ...libs.map((l) => fmt(s.gapByLibrary[l])),
       String(s.acknowledged),
       String(s.lost),
@@ -1047,6 +1125,7 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
           ['first +switch-master', ...statCells(s.firstSwitch)],
           ['every monitor agrees', ...statCells(s.agreed)],
           ['every writer back', ...statCells(s.resumed)],
+          ['every monitor sees the replicas', ...statCells(s.replicasSeen)],
         ],
       ),
     );
@@ -1055,7 +1134,7 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
         (r.lost !== undefined
           ? ` (${LIBRARIES.map((l) => `${l} ${r.lostByLibrary[l] ?? 0}`).join(', ')}; before the first switchover ${r.lostBeforeFirst})`
           : '') +
-        `; longest gap over the whole run ${fmt(r.longestGapMs)} ms`,
+        `; longest gap over the whole run ${fmt(r.longestGapMs)} ms; load average ${r.loadAverage?.toFixed(1) ?? '-'}`,
     );
     if (r.lostKeys.length > 0) out.push(`some lost keys: ${r.lostKeys.slice(0, 5).join(', ')}`);
     for (const w of r.writers) {
@@ -1129,7 +1208,11 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
 }
 
 function environment(): Record<string, string> {
-  const env: Record<string, string> = { node: process.version };
+  const env: Record<string, string> = {
+    node: process.version,
+    cpus: String(availableParallelism()),
+    loadAverage: loadavg()[0]!.toFixed(1),
+  };
   const version = (path: string): string => {
     try {
       return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
@@ -1176,7 +1259,7 @@ async function main(): Promise<number> {
       `down-after-milliseconds ${DOWN_AFTER_MS}, failover-timeout ${FAILOVER_TIMEOUT_MS}\n` +
       `writers: ${opts.writers} (${mix.join(', ')}) through Sentinel discovery, SET of unique keys ` +
       `back to back, ${WRITE_TIMEOUT_MS} ms timeout, reconnect after ${RECONNECT_MS} ms\n` +
-      `environment: node ${env['node']}, vigil ${env['vigil']}, ${env['redis']}, ioredis ${env['ioredis']}, ` +
+      `environment: ${env['cpus']} cpus, load average ${env['loadAverage']}, node ${env['node']}, vigil ${env['vigil']}, ${env['redis']}, ioredis ${env['ioredis']}, ` +
       `node-redis ${env['node-redis']}, redis-py ${env['redis-py']}\n` +
       `deadlines: ${opts.switchoverTimeoutMs / 1000} s per switchover, ${Math.round(runBudgetMs(opts) / 1000)} s ` +
       `per system, ${Math.round(benchDeadlineMs / 1000)} s in all\n` +

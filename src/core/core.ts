@@ -41,7 +41,15 @@ import {
   type ReplicaState,
 } from './instance.js';
 import { candidates, selectReplica, sentinelCandidates } from './select-replica.js';
-import { addrEqual, type Addr, type CoreReply, type Effect, type LogLevel, type ReplyTag } from './types.js';
+import {
+  addrEqual,
+  addrKey,
+  type Addr,
+  type CoreReply,
+  type Effect,
+  type LogLevel,
+  type ReplyTag,
+} from './types.js';
 
 export interface CoreOptions {
   myid: string;
@@ -269,12 +277,21 @@ export class SentinelCore {
   /** The shell reports a connection that failed or closed. */
   linkDown(now: number, linkId: string, which: 'cc' | 'pc'): void {
     this.now = now;
+    this.linkDownState(linkId, which);
+    // A node that closed our connection (CLIENT KILL at a switch) is usually alive: reconnect
+    // now rather than at the next timer run; reconnect() keeps its own rate limit.
+    for (const m of this.masters.values()) {
+      for (const i of [m, ...m.replicas.values()]) if (i.link.id === linkId) this.reconnect(i, m);
+    }
+  }
+
+  private linkDownState(linkId: string, which: 'cc' | 'pc'): void {
     for (const l of this.linksById(linkId)) {
       if (which === 'cc') {
         l.cc = false;
         l.pendingCommands = 0;
         // Unreachable since the connection broke, not since the next reconnect's PING.
-        if (l.actPingTime === 0) l.actPingTime = now;
+        if (l.actPingTime === 0) l.actPingTime = this.now;
       } else {
         l.pc = false;
       }
@@ -361,11 +378,7 @@ export class SentinelCore {
     }
     const pingPeriod = Math.min(i.downAfterMs, this.timing.pingPeriod);
     if (i.kind !== 'sentinel' && (i.infoRefresh === 0 || this.now - i.infoRefresh > infoPeriod)) {
-      this.send(l, [[this.cmd(master, 'INFO')]], {
-        t: 'info',
-        master: master.name,
-        ...(i.kind === 'replica' ? { replica: i.name } : {}),
-      });
+      this.sendInfo(i, master);
     }
     if (this.now - l.lastPongTime > pingPeriod && this.now - l.lastPingTime > pingPeriod / 2) {
       this.sendPing(i);
@@ -381,6 +394,7 @@ export class SentinelCore {
       t: 'info',
       master: master.name,
       ...(i.kind === 'replica' ? { replica: i.name } : {}),
+      addr: addrKey(i.addr),
     });
   }
 
@@ -443,6 +457,8 @@ export class SentinelCore {
         const i = tag.replica === undefined ? m : m?.replicas.get(tag.replica);
         if (!m || !i) return;
         i.link.pendingCommands = Math.max(0, i.link.pendingCommands - batch);
+        // A reply still in flight when the primary changed address belongs to the old node.
+        if (addrKey(i.addr) !== tag.addr) return;
         if (r.t === 'string') this.refreshInfo(i, m, r.v);
         if (m.coordinated && i === m.promoted) this.coordinatedProgress(m);
         this.actOnMaster(m);
@@ -837,7 +853,8 @@ export class SentinelCore {
   }
 
   private onPromotionConfirmed(m: MasterState, r: ReplicaState): void {
-    if (m.coordinated) this.finishCoordinated(m, r);
+    const coordinated = m.coordinated !== undefined;
+    if (coordinated) this.finishCoordinated(m, r);
     m.configEpoch = m.failoverEpoch;
     m.failoverState = 'reconf_slaves';
     m.failoverStateChangeTime = this.now;
@@ -851,6 +868,23 @@ export class SentinelCore {
     for (const i of [m, ...m.sentinels.values(), ...m.replicas.values()]) {
       if (i === m && m.coordinated) continue;
       this.sendHello(i, m);
+    }
+    if (coordinated) {
+      // The old primary already replicates from the new one (FAILOVER did it): repoint every
+      // other replica now and announce the new configuration at once, so clients that ask this
+      // monitor (SENTINEL MASTERS included) are sent to the new primary without delay.
+      for (const x of m.replicas.values()) {
+        if (x === r || linkDisconnected(x.link, true)) continue;
+        if (this.sendReplicaOf(x, m, r.addr)) {
+          x.reconf = 'sent';
+          x.reconfSentTime = this.now;
+          this.event('notice', '+slave-reconf-sent', x, '');
+        }
+      }
+      this.event('warning', '+failover-end', m, '');
+      m.failoverState = 'update_config';
+      m.failoverStateChangeTime = this.now;
+      this.switchToPromoted(m);
     }
   }
 

@@ -18,7 +18,8 @@ export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
 /** Identifies what a reply belongs to, so the core can route it without a request table. */
 export type ReplyTag =
   | { readonly t: 'ping'; readonly link: string }
-  | { readonly t: 'info'; readonly master: string; readonly replica?: string }
+  /** `addr`: where the INFO went; a reply from a node no longer at that entry is dropped. */
+  | { readonly t: 'info'; readonly master: string; readonly replica?: string; readonly addr: string }
   | { readonly t: 'publish'; readonly master: string; readonly replica?: string; readonly sentinel?: string }
   | { readonly t: 'is-master-down'; readonly master: string; readonly sentinel: string }
   | { readonly t: 'discard'; readonly link: string }
