@@ -89,6 +89,19 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
       );
     }
     say('every monitor sees 2 replicas and 2 peer monitors');
+    // A replica that has not finished its first sync holds nothing: Vigil would refuse to promote
+    // it (Sentinel would not). Wait until every monitor judges both replicas safe to promote.
+    for (const [idx, c] of clients.entries()) {
+      await waitUntil(
+        `monitor ${idx + 1} to see both replicas in sync`,
+        async () => {
+          const rows = (await c.call('SENTINEL', 'CANDIDATES', NAME)) as string[][];
+          return rows.length === 2 && rows.every((r) => r[r.indexOf('eligible') + 1] === 'yes');
+        },
+        30_000,
+      );
+    }
+    say('both replicas have synced: every monitor would promote either (vigil candidates shows why)');
 
     const interesting = new Set([
       '+sdown',

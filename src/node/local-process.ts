@@ -23,6 +23,16 @@ function track(child: ChildProcess): void {
   }
 }
 
+/** SIGTERM, then SIGKILL after 5 s if the process has not exited. */
+async function stopChild(c: ChildProcess | undefined): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = net.createServer();
@@ -119,14 +129,8 @@ export class LocalRedis {
     this.child?.kill('SIGKILL');
   }
 
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
-    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }
 
@@ -165,13 +169,7 @@ export class LocalMonitor {
     await waitUntil(`Vigil monitor on port ${this.port}`, () => ping(this.port), 10_000);
   }
 
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
-    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }
