@@ -105,6 +105,85 @@ program
     },
   );
 
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+program
+  .command('rollout')
+  .description(
+    'rolling restart with no reactive failover: replicas first, then a coordinated handover to an up-to-date replica, then the old primary, then the monitors; recomputed from the live state before every step, so an interrupted rollout resumes when run again (exit 0: done, 2: stopped by a safety gate, 3: a gate did not clear in time, 1: error)',
+  )
+  .argument('[name]', 'name of the monitored primary (replication groups)')
+  .option('--sentinel <host:port>', 'a Vigil monitor of the group (repeat or comma-separate)', collect)
+  .option('--cluster <host:port>', 'a node of a Redis Cluster (rolled shard by shard)', collect)
+  .option('--node <host:port>', 'a standalone server (plain restart: writes fail while it restarts)')
+  .option(
+    '--driver <local|exec>',
+    'how processes are restarted (default: local with --local-root, else exec)',
+  )
+  .option(
+    '--restart <command>',
+    "exec driver: shell command with {host} and {port}, e.g. 'systemctl restart redis@{port}'",
+  )
+  .option(
+    '--restart-monitor <command>',
+    'exec driver: the same for the monitors (without it they are not restarted)',
+  )
+  .option('--local-root <dir>', 'local driver: the directory with one directory per node run by vigil node')
+  .option(
+    '--restart-token <time>',
+    'restart every process started before this time: now, an ISO time or epoch ms',
+  )
+  .option('--redis-version <version>', 'the version every data node should run (INFO redis_version)')
+  .option('--executable <path>', 'the executable every data node should run (INFO executable)')
+  .option('--args <args>', 'local driver: the extra arguments every node should run with')
+  .option('--skip-monitors', 'do not restart the monitors')
+  .option('--dry-run', 'print the plan and what would hold it back, and change nothing')
+  .option('--switchover-timeout <ms>', 'longest write pause of each handover (default: the monitors choose)')
+  .option(
+    '--gate-timeout <seconds>',
+    'longest wait for a node to come back, sync, or the monitors to agree',
+    '120',
+  )
+  .option('--max-lag-bytes <n>', 'a replica counts as in sync when at most this far behind', '0')
+  .option('--accept-data-loss', 'restart a standalone server without persistence anyway (its data is erased)')
+  .option('--password <password>', "the monitors' password")
+  .option('--user <user>', "the monitors' ACL user")
+  .option('--auth-pass <password>', "the data nodes' password")
+  .option('--auth-user <user>', "the data nodes' ACL user")
+  .action(async (name: string | undefined, opts: import('./rollout.js').RolloutCliOptions) => {
+    const { runRolloutCli } = await import('./rollout.js');
+    process.exitCode = await runRolloutCli(name, opts);
+  });
+
+program
+  .command('node')
+  .description(
+    'run and supervise one redis-server (or --monitor: one Vigil monitor) from its config file; when stopped (SIGTERM, SIGINT) while primary, hand the role over through the monitors first',
+  )
+  .argument('<config>', 'redis.conf (or sentinel.conf with --monitor)')
+  .argument('[args...]', 'extra redis-server arguments (after --)')
+  .option('--monitor', 'run a Vigil monitor instead of a redis-server')
+  .option(
+    '--sentinel <host:port>',
+    'the monitors to ask for the handover (repeat or comma-separate)',
+    collect,
+  )
+  .option('--name <name>', 'the monitored name of the group')
+  .option('--password <password>', "the monitors' password")
+  .option('--user <user>', "the monitors' ACL user")
+  .option('--auth-pass <password>', "this server's password")
+  .option('--auth-user <user>', "this server's ACL user")
+  .option(
+    '--grace <ms>',
+    "longest time a stop may take, handover included (keep your init system's stop timeout above it)",
+    '30000',
+  )
+  .option('--server <path>', 'the redis-server executable', 'redis-server')
+  .action(async (config: string, args: string[], opts: import('./node.js').NodeOptions) => {
+    const { runNode } = await import('./node.js');
+    process.exitCode = await runNode(config, args, opts);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`vigil: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -2,6 +2,7 @@
 // free loopback ports in temp dirs, condition waits with deadlines, continuous writers, and a
 // cleanup registry that stops everything even when a test fails.
 export * from './cleanup.js';
+export * from './cluster.js';
 export * from './group.js';
 export * from './managed-process.js';
 export * from './ports.js';

@@ -1,0 +1,324 @@
+/**
+ * Reads the live state a rollout plans from: the monitors' view of the group, then every data
+ * node's own INFO (and CLUSTER NODES in a cluster). Nothing here decides anything.
+ */
+import {
+  connect,
+  describeError,
+  pairs,
+  pairsList,
+  parseInfoText,
+  type Conn,
+  type Credentials,
+} from '../cli/common.js';
+import type { NodeDriver } from './driver.js';
+import { nodeId, type DataNode, type MonitorNode, type NodeAddr, type ObservedGroup } from './types.js';
+
+/** Short-lived connections, kept between observations and dropped on the first error. */
+export class ConnPool {
+  private readonly conns = new Map<string, Promise<Conn>>();
+
+  constructor(private readonly creds: Credentials) {}
+
+  async call(addr: NodeAddr, ...args: (string | number)[]): Promise<unknown> {
+    const key = nodeId(addr);
+    let p = this.conns.get(key);
+    if (!p) {
+      p = connect(addr, { ...this.creds, connectTimeoutMs: 1000, commandTimeoutMs: 2000 });
+      this.conns.set(key, p);
+      p.catch(() => this.conns.delete(key));
+    }
+    const conn = await p;
+    try {
+      return await conn.call(...args);
+    } catch (e) {
+      // An error reply leaves the connection usable; anything else (closed, timed out) does not.
+      if (!(e instanceof Error && e.name === 'ReplyError')) {
+        this.conns.delete(key);
+        conn.close();
+      }
+      throw e;
+    }
+  }
+
+  drop(addr: NodeAddr): void {
+    const key = nodeId(addr);
+    const p = this.conns.get(key);
+    this.conns.delete(key);
+    p?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  close(): void {
+    for (const p of this.conns.values()) p.then((c) => c.close()).catch(() => undefined);
+    this.conns.clear();
+  }
+}
+
+function num(v: string | undefined, fallback = 0): number {
+  const n = Number(v);
+  return v === undefined || v === '' || !Number.isFinite(n) ? fallback : n;
+}
+
+function keysOf(info: Record<string, string>): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(info)) {
+    if (!/^db\d+$/.test(k)) continue;
+    const m = /keys=(\d+)/.exec(v);
+    if (m) total += Number(m[1]);
+  }
+  return total;
+}
+
+function unreachable(addr: NodeAddr): DataNode {
+  return {
+    id: nodeId(addr),
+    addr,
+    reachable: false,
+    linkUp: false,
+    loading: false,
+    syncing: false,
+    replId: '',
+    offset: 0,
+    keys: 0,
+    persistent: false,
+    priority: 100,
+    running: {},
+  };
+}
+
+export interface ObserveContext {
+  nodes: ConnPool;
+  monitors: ConnPool;
+  driver: NodeDriver;
+  now: () => number;
+}
+
+/** One data node, from INFO (and CONFIG GET for persistence when allowed). */
+export async function observeNode(ctx: ObserveContext, addr: NodeAddr): Promise<DataNode> {
+  let info: Record<string, string>;
+  try {
+    info = parseInfoText(await ctx.nodes.call(addr, 'INFO', 'all'));
+  } catch (e) {
+    if (e instanceof Error && /^LOADING/.test(e.message)) {
+      return { ...unreachable(addr), reachable: true, loading: true };
+    }
+    return unreachable(addr);
+  }
+  const role = info['role'] === 'master' ? 'primary' : info['role'] === 'slave' ? 'replica' : undefined;
+  let persistent = info['aof_enabled'] === '1';
+  if (!persistent) {
+    try {
+      const save = pairs(await ctx.nodes.call(addr, 'CONFIG', 'GET', 'save'));
+      persistent = (save['save'] ?? '').trim() !== '';
+    } catch {
+      // CONFIG may be renamed or denied: judge by the last save instead.
+      persistent = num(info['rdb_last_save_time']) > 0 && info['rdb_changes_since_last_save'] !== undefined;
+    }
+  }
+  const now = ctx.now();
+  const described = await ctx.driver.describe(addr, 'data', info);
+  const node: DataNode = {
+    id: nodeId(addr),
+    addr,
+    reachable: true,
+    role,
+    primary:
+      role === 'replica' && info['master_host'] !== undefined
+        ? { host: info['master_host'], port: num(info['master_port']) }
+        : undefined,
+    linkUp: info['master_link_status'] === 'up',
+    loading: info['loading'] === '1' || info['async_loading'] === '1',
+    syncing: info['master_sync_in_progress'] === '1',
+    replId: info['master_replid'] ?? '',
+    offset: num(info['master_repl_offset']),
+    keys: keysOf(info),
+    persistent,
+    priority: num(info['slave_priority'] ?? info['replica_priority'], 100),
+    running: {
+      version: info['redis_version'],
+      executable: info['executable'],
+      startedAtMs: now - num(info['uptime_in_seconds']) * 1000,
+      ...described.running,
+    },
+    desiredConfigHash: described.desiredConfigHash,
+  };
+  return node;
+}
+
+async function sentinelCall(ctx: ObserveContext, m: NodeAddr, ...args: string[]): Promise<unknown> {
+  return ctx.monitors.call(m, 'SENTINEL', ...args);
+}
+
+async function observeMonitor(ctx: ObserveContext, addr: NodeAddr, name: string): Promise<MonitorNode> {
+  const base: MonitorNode = {
+    id: nodeId(addr),
+    addr,
+    reachable: false,
+    running: {},
+    failoverInProgress: false,
+    primaryDown: false,
+    peers: 0,
+  };
+  try {
+    const master = pairs(await sentinelCall(ctx, addr, 'MASTER', name));
+    const peers = pairsList(await sentinelCall(ctx, addr, 'SENTINELS', name));
+    const info = parseInfoText(await ctx.monitors.call(addr, 'INFO', 'server'));
+    const flags = (master['flags'] ?? '').split(',');
+    const described = await ctx.driver.describe(addr, 'monitor', info);
+    return {
+      ...base,
+      reachable: true,
+      primary: master['ip'] ? { host: master['ip'], port: num(master['port']) } : undefined,
+      failoverInProgress: flags.includes('failover_in_progress'),
+      primaryDown: flags.includes('s_down') || flags.includes('o_down'),
+      peers: peers.filter((p) => !(p['flags'] ?? '').includes('s_down')).length,
+      running: {
+        version: info['vigil_version'] ?? info['redis_version'],
+        executable: info['executable'],
+        startedAtMs: ctx.now() - num(info['uptime_in_seconds']) * 1000,
+        ...described.running,
+      },
+    };
+  } catch {
+    return base;
+  }
+}
+
+/**
+ * A monitored replication group: every monitor the given ones know, the primary they announce
+ * and every replica any of them lists. Replicas are read after the primary so that a replica in
+ * sync shows an offset at least the primary's.
+ */
+export async function observeReplication(
+  ctx: ObserveContext,
+  name: string,
+  seeds: readonly NodeAddr[],
+): Promise<ObservedGroup> {
+  const monitorAddrs = new Map<string, NodeAddr>(seeds.map((s) => [nodeId(s), s]));
+  const nodeAddrs = new Map<string, NodeAddr>();
+  let primaryAddr: NodeAddr | undefined;
+  let quorum: number | undefined;
+  let lastError: unknown;
+  for (const seed of [...monitorAddrs.values()]) {
+    try {
+      const master = pairs(await sentinelCall(ctx, seed, 'MASTER', name));
+      quorum ??= num(master['quorum'], 0) || undefined;
+      const p = { host: master['ip'] ?? '', port: num(master['port']) };
+      primaryAddr ??= p;
+      nodeAddrs.set(nodeId(p), p);
+      for (const r of pairsList(await sentinelCall(ctx, seed, 'REPLICAS', name))) {
+        const a = { host: r['ip'] ?? '', port: num(r['port']) };
+        nodeAddrs.set(nodeId(a), a);
+      }
+      for (const s of pairsList(await sentinelCall(ctx, seed, 'SENTINELS', name))) {
+        const a = { host: s['ip'] ?? '', port: num(s['port']) };
+        if (!monitorAddrs.has(nodeId(a))) monitorAddrs.set(nodeId(a), a);
+      }
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (primaryAddr === undefined) {
+    const msg = describeError(lastError);
+    throw new Error(
+      /No such master/i.test(msg)
+        ? `no monitor watches a primary named '${name}' (SENTINEL MASTERS lists the names they know)`
+        : `no monitor answered (${msg}): check --sentinel`,
+    );
+  }
+  const monitors = await Promise.all([...monitorAddrs.values()].map((m) => observeMonitor(ctx, m, name)));
+  const primary = await observeNode(ctx, primaryAddr);
+  const others = [...nodeAddrs.values()].filter((a) => nodeId(a) !== primary.id);
+  const replicas = await Promise.all(others.map((a) => observeNode(ctx, a)));
+  return { topology: 'replication', name, nodes: [primary, ...replicas], monitors, quorum };
+}
+
+/** A standalone primary (no replicas, no monitors). */
+export async function observeStandalone(ctx: ObserveContext, addr: NodeAddr): Promise<ObservedGroup> {
+  const node = await observeNode(ctx, addr);
+  return { topology: 'standalone', nodes: [node], monitors: [] };
+}
+
+/** One line of CLUSTER NODES. */
+export interface ClusterLine {
+  id: string;
+  addr: NodeAddr;
+  flags: string[];
+  primaryId: string | undefined;
+  slots: string[];
+}
+
+export function parseClusterNodesText(text: string): ClusterLine[] {
+  const out: ClusterLine[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f.length < 8) continue;
+    const [id, address, flagText, primaryId] = f as [string, string, string, string];
+    const hp = address.split('@')[0] ?? '';
+    const i = hp.lastIndexOf(':');
+    out.push({
+      id,
+      addr: { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) },
+      flags: flagText.split(','),
+      primaryId: primaryId === '-' ? undefined : primaryId,
+      slots: f.slice(8),
+    });
+  }
+  return out;
+}
+
+function roleMap(lines: readonly ClusterLine[]): string {
+  return lines
+    .filter((l) => !l.flags.includes('handshake') && !l.flags.includes('noaddr'))
+    .map((l) => `${l.id}:${l.flags.includes('master') ? 'M' : `S>${l.primaryId ?? ''}`}`)
+    .sort()
+    .join(' ');
+}
+
+/**
+ * A Redis Cluster from any of its nodes: every node's INFO, CLUSTER INFO and CLUSTER NODES. The
+ * nodes agree when every reachable node's view has the same roles and no node flagged failing.
+ */
+export async function observeCluster(
+  ctx: ObserveContext,
+  seeds: readonly NodeAddr[],
+): Promise<ObservedGroup> {
+  let view: ClusterLine[] | undefined;
+  let lastError: unknown;
+  for (const s of seeds) {
+    try {
+      view = parseClusterNodesText(String(await ctx.nodes.call(s, 'CLUSTER', 'NODES')));
+      break;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (!view)
+    throw new Error(`no cluster node answered CLUSTER NODES (${describeError(lastError)}): check --node`);
+  const lines = view;
+  let agreed = true;
+  const reference = roleMap(lines);
+  const one = async (l: ClusterLine): Promise<DataNode> => {
+    const node = await observeNode(ctx, l.addr);
+    node.clusterId = l.id;
+    node.clusterPrimaryId = l.primaryId;
+    if (!node.reachable || node.loading) return node;
+    try {
+      const ci = parseInfoText(await ctx.nodes.call(l.addr, 'CLUSTER', 'INFO'));
+      node.clusterOk = ci['cluster_state'] === 'ok';
+      const own = parseClusterNodesText(String(await ctx.nodes.call(l.addr, 'CLUSTER', 'NODES')));
+      if (roleMap(own) !== reference) agreed = false;
+      if (own.some((o) => o.flags.includes('fail') || o.flags.includes('fail?'))) agreed = false;
+      const self = own.find((o) => o.flags.includes('myself'));
+      if (self) node.clusterPrimaryId = self.primaryId;
+    } catch {
+      node.clusterOk = false;
+    }
+    return node;
+  };
+  // Primaries first: a replica in sync then shows an offset at least its primary's.
+  const primaries = await Promise.all(lines.filter((l) => l.flags.includes('master')).map(one));
+  const replicas = await Promise.all(lines.filter((l) => !l.flags.includes('master')).map(one));
+  const nodes = [...primaries, ...replicas];
+  return { topology: 'cluster', nodes, monitors: [], clusterAgreed: agreed };
+}
