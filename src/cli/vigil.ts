@@ -179,6 +179,10 @@ program
     '30000',
   )
   .option('--server <path>', 'the redis-server executable', 'redis-server')
+  .option(
+    '--runtime-config <path>',
+    'run redis-server from this file, generated at every start from <config> plus the persisted replication role: Redis (CONFIG REWRITE at failovers) rewrites only it, never <config>',
+  )
   .action(async (config: string, args: string[], opts: import('./node.js').NodeOptions) => {
     const { runNode } = await import('./node.js');
     process.exitCode = await runNode(config, args, opts);

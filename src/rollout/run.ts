@@ -87,6 +87,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
   let returning: { id: string; at: number } | undefined;
   const attempts = new Map<string, number>();
   let first = true;
+  /** The step the monitors turned down last time round: not announced again. */
+  let retrying: string | undefined;
 
   const observeOrWait = async (): Promise<ObservedGroup | string> => {
     try {
@@ -152,7 +154,9 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
     const step = next.step;
     steps++;
     const stepStart = now();
-    say(`step ${steps}: ${describeStep(step)} (${step.why.join('; ')})`);
+    const stepKey = describeStep(step);
+    if (retrying !== stepKey) say(`step ${steps}: ${stepKey} (${step.why.join('; ')})`);
+    retrying = undefined;
     if (
       step.kind === 'restart-replica' ||
       step.kind === 'restart-primary' ||
@@ -214,6 +218,7 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
       if (!r.ok) {
         steps--;
         attempts.set(key, n - 1);
+        retrying = stepKey;
         if (r.kind === 'inprog') say('a failover is already in progress (-INPROG): waiting for it');
         const w = waitOn(`handover:${key}`, `the monitors do not start the switchover yet: ${r.message}`);
         if (w) return w;

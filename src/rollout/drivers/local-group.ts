@@ -64,8 +64,17 @@ export class LocalGroup {
           ...(i > 0 ? [`replicaof 127.0.0.1 ${primary.port}`] : []),
           ...(opts.extra ?? []),
         ];
-        writeFileSync(join(n.dir, 'redis.conf'), lines.join('\n') + '\n');
-        await spawnSupervisor(n.dir, [join(n.dir, 'redis.conf'), '--sentinel', monitorList, '--name', name]);
+        // The operator's settings (node.conf) apart from the file Redis rewrites (redis.conf).
+        writeFileSync(join(n.dir, 'node.conf'), lines.join('\n') + '\n');
+        await spawnSupervisor(n.dir, [
+          join(n.dir, 'node.conf'),
+          '--runtime-config',
+          join(n.dir, 'redis.conf'),
+          '--sentinel',
+          monitorList,
+          '--name',
+          name,
+        ]);
       }
       for (const n of data) await waitUntil(`redis-server on port ${n.port}`, () => ping(n.port), 10_000);
       for (const m of monitors) {

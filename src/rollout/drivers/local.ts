@@ -222,7 +222,26 @@ export class LocalDriver implements NodeDriver {
       throw new Error(
         `no ${kind === 'monitor' ? 'monitor' : 'node'} on port ${addr.port} under ${this.opts.root} (looked for ${STATE_FILE} in its subdirectories)`,
       );
-    await stopSupervisor(n.state, this.opts.stopTimeoutMs ?? 60_000);
-    await spawnSupervisor(n.dir, n.state.argv);
+    if (!processAlive(n.state.supervisorPid)) {
+      // No supervisor (stopped or killed): start one, which starts the server.
+      await spawnSupervisor(n.dir, n.state.argv);
+      return;
+    }
+    // SIGHUP: the supervisor restarts its server itself (handing the primary role over first),
+    // so a rollout killed at this point leaves the restart to complete without it.
+    process.kill(n.state.supervisorPid, 'SIGHUP');
+    await until(
+      `the supervisor of ${n.dir} to restart its server (see ${join(n.dir, 'vigil-node.log')})`,
+      () => {
+        const s = readNodeState(n.dir);
+        if (s && s.pid !== n.state.pid && processAlive(s.pid)) return true;
+        if (!processAlive(n.state.supervisorPid))
+          throw new Error(
+            `the supervisor of ${n.dir} exited during the restart: see ${join(n.dir, 'vigil-node.log')}`,
+          );
+        return false;
+      },
+      this.opts.stopTimeoutMs ?? 60_000,
+    );
   }
 }

@@ -1,0 +1,44 @@
+// A LocalGroup (the `local` driver's layout: one `vigil node` supervisor per process) in a
+// harness temp dir, stopped by cleanup and SIGKILLed at process exit if still running.
+import { Redis } from 'ioredis';
+import { LocalGroup, type LocalGroupOptions } from '../../src/rollout/drivers/local-group.js';
+import { onCleanup, onProcessExit, makeTempDir } from './cleanup.js';
+import { ContinuousWriter } from './writer.js';
+
+export async function startLocalGroup(opts: Omit<LocalGroupOptions, 'root'> = {}): Promise<LocalGroup> {
+  const root = makeTempDir('local-group');
+  const group = await LocalGroup.start({ ...opts, root });
+  onCleanup(`stop local group ${root}`, () => group.stop());
+  onProcessExit(() => {
+    for (const s of group.states())
+      for (const pid of [s.supervisorPid, s.pid]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      }
+  });
+  return group;
+}
+
+/** A writer that finds the primary through the group's monitors, as applications do. */
+export function sentinelWriter(group: LocalGroup, id: string, maxDurationMs = 120_000): ContinuousWriter {
+  return new ContinuousWriter({
+    writerId: id,
+    client: () => {
+      const c = new Redis({
+        sentinels: group.monitors.map((m) => ({ host: '127.0.0.1', port: m.port })),
+        name: group.name,
+        retryStrategy: () => 10,
+        sentinelRetryStrategy: () => 10,
+        maxRetriesPerRequest: 2,
+        commandTimeout: 1000,
+      });
+      c.on('error', () => undefined);
+      return c;
+    },
+    commandTimeoutMs: 1000,
+    maxDurationMs,
+  });
+}
