@@ -225,8 +225,14 @@ async function handOver(
   const mons = new ConnPool({ password: opts.password, user: opts.user });
   const t0 = Date.now();
   const deadline = t0 + budgetMs;
-  const isPrimary = async () =>
-    parseInfoText(await nodes.call(self, 'INFO', 'replication'))['role'] === 'master';
+  // The switch disconnects every client of the node, this one too: an error is not an answer.
+  const isPrimary = async () => {
+    try {
+      return parseInfoText(await nodes.call(self, 'INFO', 'replication'))['role'] === 'master';
+    } catch {
+      return true;
+    }
+  };
   try {
     const info = parseInfoText(await nodes.call(self, 'INFO', 'replication'));
     if (info['role'] !== 'master') return say('a replica: no handover needed');

@@ -33,6 +33,7 @@ export interface RolloutCliOptions {
   dryRun?: boolean | undefined;
   switchoverTimeout?: string | undefined;
   gateTimeout: string;
+  restartTimeout: string;
   maxLagBytes: string;
   acceptDataLoss?: boolean | undefined;
   password?: string | undefined;
@@ -43,7 +44,9 @@ export interface RolloutCliOptions {
 
 /** `now`, an ISO date, or milliseconds since the epoch. */
 export function parseRestartToken(s: string, now: number): number {
-  if (s === 'now') return now;
+  // Start times are known to the second: a token on a second boundary never marks a process
+  // restarted after it as stale.
+  if (s === 'now') return Math.floor(now / 1000) * 1000;
   if (/^\d{10,}$/.test(s)) return Number(s);
   const t = Date.parse(s);
   if (Number.isNaN(t))
@@ -162,6 +165,7 @@ export async function runRolloutCli(name: string | undefined, opts: RolloutCliOp
       monitors,
       switchoverTimeoutMs: positiveInt(opts.switchoverTimeout, '--switchover-timeout'),
       gateTimeoutMs: (positiveInt(opts.gateTimeout, '--gate-timeout') ?? 120) * 1000,
+      restartTimeoutMs: (positiveInt(opts.restartTimeout, '--restart-timeout') ?? 120) * 1000,
       dryRun: opts.dryRun === true,
       out,
     });

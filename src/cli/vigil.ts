@@ -144,6 +144,11 @@ program
     'longest wait for a node to come back, sync, or the monitors to agree',
     '120',
   )
+  .option(
+    '--restart-timeout <seconds>',
+    'longest wait for a restarted process to run the desired spec',
+    '120',
+  )
   .option('--max-lag-bytes <n>', 'a replica counts as in sync when at most this far behind', '0')
   .option('--accept-data-loss', 'restart a standalone server without persistence anyway (its data is erased)')
   .option('--password <password>', "the monitors' password")

@@ -59,6 +59,17 @@ function num(v: string | undefined, fallback = 0): number {
   return v === undefined || v === '' || !Number.isFinite(n) ? fallback : n;
 }
 
+/**
+ * When the process started, to the second: Redis computes uptime_in_seconds from the same cached
+ * clock as server_time_usec, so their difference is exactly its start second.
+ */
+export function startedAtMs(info: Record<string, string>, now: number): number {
+  const uptime = num(info['uptime_in_seconds']);
+  const usec = info['server_time_usec'];
+  if (usec === undefined) return now - uptime * 1000;
+  return (Math.floor(num(usec) / 1e6) - uptime) * 1000;
+}
+
 function keysOf(info: Record<string, string>): number {
   let total = 0;
   for (const [k, v] of Object.entries(info)) {
@@ -137,7 +148,7 @@ export async function observeNode(ctx: ObserveContext, addr: NodeAddr): Promise<
     running: {
       version: info['redis_version'],
       executable: info['executable'],
-      startedAtMs: now - num(info['uptime_in_seconds']) * 1000,
+      startedAtMs: startedAtMs(info, now),
       ...described.running,
     },
     desiredConfigHash: described.desiredConfigHash,
@@ -175,7 +186,7 @@ async function observeMonitor(ctx: ObserveContext, addr: NodeAddr, name: string)
       running: {
         version: info['vigil_version'] ?? info['redis_version'],
         executable: info['executable'],
-        startedAtMs: ctx.now() - num(info['uptime_in_seconds']) * 1000,
+        startedAtMs: startedAtMs(info, ctx.now()),
         ...described.running,
       },
     };

@@ -30,7 +30,8 @@ export function staleReasons(
     out.push(`arguments '${running.args ?? ''}', wanted '${desired.args}'`);
   if (desired.restartedAfterMs !== undefined) {
     if (running.startedAtMs === undefined) out.push('start time unknown');
-    else if (running.startedAtMs < desired.restartedAfterMs)
+    // To the second: that is what Redis reports (uptime_in_seconds).
+    else if (Math.floor(running.startedAtMs / 1000) < Math.floor(desired.restartedAfterMs / 1000))
       out.push(
         `started ${new Date(running.startedAtMs).toISOString()}, before the restart token ${new Date(desired.restartedAfterMs).toISOString()}`,
       );

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from '../../cli/common.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
 import { processAlive, readNodeState, spawnSupervisor, stopSupervisor, type NodeState } from './local.js';
 
@@ -92,6 +93,23 @@ export class LocalGroup {
         await spawnSupervisor(m.dir, ['--monitor', join(m.dir, 'sentinel.conf')]);
       }
       for (const m of monitors) await waitUntil(`monitor on port ${m.port}`, () => ping(m.port), 10_000);
+      // Ready when every monitor knows every replica and every other monitor.
+      for (const m of monitors) {
+        await waitUntil(
+          `monitor ${m.port} to discover the group`,
+          async () => {
+            const c = await connect({ host: '127.0.0.1', port: m.port });
+            try {
+              const replicas = (await c.call('SENTINEL', 'REPLICAS', name)) as unknown[];
+              const peers = (await c.call('SENTINEL', 'SENTINELS', name)) as unknown[];
+              return replicas.length === nReplicas && peers.length === nMonitors - 1;
+            } finally {
+              c.close();
+            }
+          },
+          15_000,
+        );
+      }
     } catch (e) {
       await group.stop();
       throw e;

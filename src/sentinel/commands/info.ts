@@ -9,7 +9,9 @@ const SECTIONS = ['server', 'clients', 'cpu', 'stats', 'sentinel'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function serverSection(d: Daemon, now: number): string {
-  const up = Math.floor((now - d.stats.startedAt) / 1000);
+  // As Redis: whole seconds of the clock since the start second, so that server_time_usec minus
+  // uptime gives the start second exactly.
+  const up = Math.floor(now / 1000) - Math.floor(d.stats.startedAt / 1000);
   const lines = [
     '# Server',
     `redis_version:${REDIS_COMPAT_VERSION}`,
