@@ -159,7 +159,9 @@ function planShard(
       `no replica of ${shard.primary.id} runs the desired spec and is in sync yet`,
     );
   }
-  const to = (now ?? projected ?? promotable[0]!).id;
+  const target = now ?? projected ?? promotable[0];
+  if (!target) return { steps, ...(block ? { block } : {}) };
+  const to = target.id;
   steps.push({ kind, from: shard.primary.id, to, why: primaryWhy });
   steps.push({
     kind: 'restart-replica',
@@ -189,7 +191,9 @@ function monitorsPlan(
   const steps: Step[] = [];
   const ms = [...g.monitors].sort(byId);
   for (const m of ms) {
-    const reasons = staleReasons(m.running, desired);
+    // Version, executable and arguments describe the data nodes; a monitor is rolled by the
+    // restart token only.
+    const reasons = staleReasons(m.running, { restartedAfterMs: desired.restartedAfterMs });
     if (reasons.length > 0) {
       stale.push({ id: m.id, kind: 'monitor', reasons });
       steps.push({ kind: 'restart-monitor', node: m.id, why: reasons });
@@ -314,19 +318,18 @@ function planReplication(g: ObservedGroup, opts: PlanOptions): Decision {
       warnings,
       wait('unknown-primary', g.name ?? '', 'the monitors announce no known primary'),
     );
-  if (primary.reachable && primary.role === 'primary') {
-    const empty = emptyPrimaryReason(
-      primary,
-      g.nodes.filter((n) => n !== primary),
-    );
-    if (empty) return decide([], [], warnings, { kind: 'stop', gate: 'empty-primary', reason: empty });
-  }
-  if (!primary.reachable)
+  if (!primary.reachable || primary.loading)
     return decide(
       [],
       [],
       warnings,
-      wait('node-down', primary.id, `the primary ${primary.id} does not answer`),
+      wait(
+        'node-down',
+        primary.id,
+        primary.reachable
+          ? `the primary ${primary.id} is loading its data`
+          : `the primary ${primary.id} does not answer`,
+      ),
     );
   if (primary.role !== 'primary')
     return decide(
@@ -340,6 +343,8 @@ function planReplication(g: ObservedGroup, opts: PlanOptions): Decision {
       ),
     );
   const replicas = g.nodes.filter((n) => n !== primary);
+  const empty = emptyPrimaryReason(primary, replicas);
+  if (empty) return decide([], [], warnings, { kind: 'stop', gate: 'empty-primary', reason: empty });
   const extraPrimary = replicas.find((n) => n.reachable && n.role === 'primary');
   if (extraPrimary)
     return decide(
@@ -372,17 +377,25 @@ function planCluster(g: ObservedGroup, opts: PlanOptions): Decision {
   const primaries = g.nodes.filter((n) => n.reachable && n.role === 'primary').sort(byId);
   const byClusterId = new Map(primaries.map((p) => [p.clusterId ?? p.id, p]));
   const stale = dataStale(g.nodes, opts);
-  const shards: Shard[] = primaries.map((p) => ({
-    primary: p,
-    replicas: g.nodes.filter((n) => n.role === 'replica' && n.clusterPrimaryId === p.clusterId),
-  }));
+  // Shards in a stable order (their lowest port), which a handover inside a shard does not
+  // change: a shard is finished before the next one is started.
+  const shards: Shard[] = primaries
+    .map((p) => ({
+      primary: p,
+      replicas: g.nodes.filter((n) => n.role === 'replica' && n.clusterPrimaryId === p.clusterId),
+    }))
+    .sort(
+      (a, b) =>
+        Math.min(a.primary.addr.port, ...a.replicas.map((r) => r.addr.port)) -
+        Math.min(b.primary.addr.port, ...b.replicas.map((r) => r.addr.port)),
+    );
   const orphans = g.nodes.filter(
     (n) => n.reachable && n.role === 'replica' && !byClusterId.has(n.clusterPrimaryId ?? ''),
   );
   const plan: Step[] = [];
   let block: Next | undefined;
   for (const s of shards) {
-    const empty = emptyPrimaryReason(s.primary, s.replicas);
+    const empty = s.primary.loading ? undefined : emptyPrimaryReason(s.primary, s.replicas);
     if (empty && !block) block = { kind: 'stop', gate: 'empty-primary', reason: empty };
     const r = planShard(s, stale, 'cluster-failover', lag);
     // Shard by shard: a later shard's block matters only once the earlier shards are done.

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import { LocalGroup, type LocalGroupOptions } from '../../src/rollout/drivers/local-group.js';
 import { onCleanup, onProcessExit, makeTempDir } from './cleanup.js';
+import { waitFor } from './wait.js';
 import { ContinuousWriter } from './writer.js';
 
 export async function startLocalGroup(opts: Omit<LocalGroupOptions, 'root'> = {}): Promise<LocalGroup> {
@@ -40,5 +41,18 @@ export function sentinelWriter(group: LocalGroup, id: string, maxDurationMs = 12
     },
     commandTimeoutMs: 1000,
     maxDurationMs,
+  });
+}
+
+/**
+ * Waits until the clock is past the start second of every process of the group: a restart
+ * token taken after that marks them all stale (Redis reports start times to the second).
+ */
+export async function pastStartSeconds(group: LocalGroup): Promise<void> {
+  const latest = Math.max(...group.states().map((s) => s.startedAtMs));
+  const boundary = (Math.floor(latest / 1000) + 1) * 1000;
+  await waitFor(() => Date.now() >= boundary, {
+    what: 'the next second after the last start',
+    timeoutMs: 2000,
   });
 }

@@ -20,7 +20,7 @@ import {
   waitFor,
   type ContinuousWriter,
 } from '../harness/index.js';
-import { sentinelWriter, startLocalGroup } from '../harness/local-group.js';
+import { pastStartSeconds, sentinelWriter, startLocalGroup } from '../harness/local-group.js';
 
 registerCleanupHooks();
 const run = promisify(execFile);
@@ -164,6 +164,7 @@ test('a rollout killed mid-way (during a replica restart, then during the handov
   writer.start();
   await writer.waitForAcks(200);
   const oldPrimary = await primaryPort(group);
+  await pastStartSeconds(group);
   const token = String(Date.now());
   const args = rolloutArgs(group, ['--restart-token', token, '--skip-monitors']);
 
@@ -243,6 +244,7 @@ test('exec driver: {host}/{port} templates restart every process, monitors inclu
   // A restart command as an operator would write one, for this layout: SIGHUP the supervisor
   // of the process on {port}.
   const restart = `for f in ${group.root}/*/vigil-node.json; do grep -q '"port": {port},' "$f" && kill -HUP $(sed -n 's/.*"supervisorPid": \\([0-9]*\\).*/\\1/p' "$f"); done; true`;
+  await pastStartSeconds(group);
   const r = await vigil([
     'rollout',
     group.name,

@@ -611,23 +611,19 @@ describe('cluster: shard by shard', () => {
     },
   );
 
-  test(
-    'a later shard that cannot hand over (priority 0) stops the rollout when its turn comes',
-    { todo: 'planner bug: planShard throws when no replica of a stale primary has a priority above 0' },
-    () => {
-      const g = cluster([
-        [7003, [7000]],
-        [7004, [7001]],
-      ]);
-      node(g, 7001).priority = 0;
-      assert.deepEqual(replay(g), [
-        'restart-replica 7000',
-        'cluster-failover 7003>7000',
-        'restart-replica 7003',
-        'stop no-target',
-      ]);
-    },
-  );
+  test('a later shard that cannot hand over (priority 0) stops the rollout when its turn comes', () => {
+    const g = cluster([
+      [7003, [7000]],
+      [7004, [7001]],
+    ]);
+    node(g, 7001).priority = 0;
+    assert.deepEqual(replay(g), [
+      'restart-replica 7000',
+      'cluster-failover 7003>7000',
+      'restart-replica 7003',
+      'stop no-target',
+    ]);
+  });
 });
 
 describe('gates', () => {
@@ -849,15 +845,11 @@ describe('gates', () => {
   });
 
   describe('no-target', () => {
-    test(
-      'every replica has priority 0: stop before touching anything',
-      { todo: 'planner bug: planShard throws (promotable[0]! is undefined) instead of stopping' },
-      () => {
-        const g = replication();
-        for (const p of [6380, 6381]) node(g, p).priority = 0;
-        assert.match(expectStop(planRollout(g, WANT), 'no-target'), /replica-priority 0/);
-      },
-    );
+    test('every replica has priority 0: stop before touching anything', () => {
+      const g = replication();
+      for (const p of [6380, 6381]) node(g, p).priority = 0;
+      assert.match(expectStop(planRollout(g, WANT), 'no-target'), /replica-priority 0/);
+    });
     test('a replica with priority 0 is restarted like any other when another can take over', () => {
       const g = replication();
       node(g, 6380).priority = 0;
