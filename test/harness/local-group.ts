@@ -1,6 +1,7 @@
 // A LocalGroup (the `local` driver's layout: one `vigil node` supervisor per process) in a
 // harness temp dir, stopped by cleanup and SIGKILLed at process exit if still running.
 import { Redis } from 'ioredis';
+import { LocalCluster, type LocalClusterOptions } from '../../src/rollout/drivers/local-cluster.js';
 import { LocalGroup, type LocalGroupOptions } from '../../src/rollout/drivers/local-group.js';
 import { onCleanup, onProcessExit, makeTempDir } from './cleanup.js';
 import { waitFor } from './wait.js';
@@ -55,4 +56,22 @@ export async function pastStartSeconds(group: LocalGroup): Promise<void> {
     what: 'the next second after the last start',
     timeoutMs: 2000,
   });
+}
+
+/** A LocalCluster in a harness temp dir, stopped by cleanup and SIGKILLed at exit if still running. */
+export async function startLocalCluster(opts: Omit<LocalClusterOptions, 'root'> = {}): Promise<LocalCluster> {
+  const root = makeTempDir('local-cluster');
+  const cluster = await LocalCluster.start({ ...opts, root });
+  onCleanup(`stop local cluster ${root}`, () => cluster.stop());
+  onProcessExit(() => {
+    for (const s of cluster.states())
+      for (const pid of [s.supervisorPid, s.pid]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      }
+  });
+  return cluster;
 }

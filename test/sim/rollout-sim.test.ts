@@ -75,6 +75,8 @@ interface SimConfig {
   spec: 'version' | 'token';
   rollMonitors: boolean;
   acceptDataLoss: boolean;
+  /** Every replica has replica-priority 0: nothing can take over from the primary. */
+  noTarget: boolean;
 }
 
 function describeConfig(c: SimConfig): string {
@@ -84,6 +86,7 @@ function describeConfig(c: SimConfig): string {
       `replicas=${c.replicasPerShard}`,
       `monitors=${c.monitors}/q${c.quorum}`,
       `rollMonitors=${c.rollMonitors}`,
+      ...(c.noTarget ? ['every replica priority 0'] : []),
     );
   if (c.topology === 'cluster') parts.push(`shards=${c.shards}x${c.replicasPerShard}`);
   if (c.topology === 'standalone') parts.push(`acceptDataLoss=${c.acceptDataLoss}`);
@@ -537,9 +540,10 @@ function buildWorld(cfg: SimConfig): World {
         saved: undefined,
       });
     });
-    // Some replicas are never promoted, but at least one of each shard can be.
+    // Some replicas are never promoted, but at least one of each shard can be (unless noTarget).
     const replicas = w.nodes.filter((n) => n.shard === s && n.role === 'replica');
-    if (cfg.topology === 'replication') for (const r of replicas.slice(1)) if (w.chance(0.3)) r.priority = 0;
+    if (cfg.topology === 'replication')
+      for (const [i, r] of replicas.entries()) if (cfg.noTarget || (i > 0 && w.chance(0.3))) r.priority = 0;
     w.acked.push(offset);
     w.lastPrimary.push(ports[0]!);
   }
@@ -581,6 +585,7 @@ function configFor(topology: Topology, seed: number): SimConfig {
     spec: pick(['version', 'token'] as const),
     rollMonitors: pick([true, true, false]),
     acceptDataLoss: pick([true, false]),
+    noTarget: topology === 'replication' && r() < 0.05,
   };
 }
 
@@ -800,10 +805,13 @@ function runSeed(cfg: SimConfig): SeedResult {
         w.keys(n) > 0 &&
         !w.current(n) &&
         !cfg.acceptDataLoss;
-      if (!losing || stopGate !== 'only-copy')
+      const stuck = cfg.noTarget && !w.current(w.primaryOf(0)!);
+      if (!(losing && stopGate === 'only-copy') && !(stuck && stopGate === 'no-target'))
         throw new Violation(`stopped (${stopGate ?? '?'}) although the group can be rolled`);
-      if (Object.keys(steps).length > 0) throw new Violation('steps were taken before the only-copy stop');
+      if (Object.keys(steps).length > 0) throw new Violation(`steps were taken before the ${stopGate} stop`);
     } else {
+      if (cfg.noTarget && !w.current(w.primaryOf(0)!))
+        throw new Violation('ended with the primary stale but no stop');
       const stale = w.nodes.filter((n) => !w.current(n)).map((n) => n.port);
       if (cfg.rollMonitors) stale.push(...w.monitors.filter((m) => !w.current(m)).map((m) => m.port));
       if (stale.length > 0) throw new Violation(`done with ${stale.join(', ')} not current`);
@@ -878,7 +886,11 @@ describe('rollout simulation', () => {
   test('replication: 300 seeds', () => {
     const results = runSeeds('replication', 1, 300);
     assertAllOk(results);
-    assert.ok(results.every((r) => r.end === 'done'));
+    assert.ok(results.every((r) => r.end === 'done' || r.stopGate === 'no-target'));
+    assert.ok(
+      results.some((r) => r.stopGate === 'no-target'),
+      'no seed had every replica at priority 0',
+    );
     // Not vacuous: handovers, monitor restarts and every kind of interference happened.
     const steps = total(results, (r) => r.steps);
     const waits = total(results, (r) => r.waits);

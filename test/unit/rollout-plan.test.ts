@@ -29,7 +29,17 @@ import {
 const HOST = '10.0.0.1';
 const OLD = '7.0.15';
 const NEW = '7.2.5';
-const WANT: PlanOptions = { desired: { version: NEW } };
+/** What the monitors report as their version (vigil_version): never a Redis version. */
+const VIGIL = '0.1.0';
+/** The restart token: monitors are rolled by it, data nodes by it or by their version. */
+const TOKEN = Date.UTC(2026, 10, 22, 10);
+const BEFORE = TOKEN - 3_600_000;
+const AFTER = TOKEN + 60_000;
+const RESTARTED = TOKEN + 120_000;
+const WANT: PlanOptions = { desired: { version: NEW, restartedAfterMs: TOKEN } };
+
+/** Running `version`, started after the token: stale or current by its version alone. */
+const runs = (version: string) => ({ version, startedAtMs: AFTER });
 
 const at = (port: number): NodeAddr => ({ host: HOST, port });
 const id = (port: number): string => nodeId(at(port));
@@ -50,7 +60,7 @@ function primaryNode(port: number, over: Partial<DataNode> = {}): DataNode {
     keys: 100,
     persistent: true,
     priority: 100,
-    running: { version: OLD },
+    running: runs(OLD),
     ...over,
   };
 }
@@ -83,7 +93,7 @@ function monitorNode(port: number, primary: number, over: Partial<MonitorNode> =
     id: id(port),
     addr: at(port),
     reachable: true,
-    running: { version: NEW },
+    running: { version: VIGIL, startedAtMs: AFTER },
     primary: at(primary),
     failoverInProgress: false,
     primaryDown: false,
@@ -99,8 +109,8 @@ interface ReplOpts {
   quorum?: number;
   /** Version of the data nodes (default OLD: all stale). */
   data?: string;
-  /** Version of the monitors (default NEW: current). */
-  mon?: string;
+  /** The monitors started before the restart token (stale) or after (current, the default). */
+  mon?: 'stale' | 'current';
 }
 
 /** A replication group: primary 6379, replicas 6380 and 6381, monitors 26379.. (quorum 2). */
@@ -108,7 +118,7 @@ function replication(o: ReplOpts = {}): ObservedGroup {
   const p = o.primary ?? 6379;
   const replicas = o.replicas ?? [6380, 6381];
   const count = o.monitors ?? 3;
-  const running = () => ({ version: o.data ?? OLD });
+  const running = () => runs(o.data ?? OLD);
   return {
     topology: 'replication',
     name: 'mymaster',
@@ -117,7 +127,10 @@ function replication(o: ReplOpts = {}): ObservedGroup {
       ...replicas.map((r) => replicaNode(r, p, { running: running() })),
     ],
     monitors: Array.from({ length: count }, (_, i) =>
-      monitorNode(26379 + i, p, { peers: count - 1, running: { version: o.mon ?? NEW } }),
+      monitorNode(26379 + i, p, {
+        peers: count - 1,
+        running: { version: VIGIL, startedAtMs: o.mon === 'stale' ? BEFORE : AFTER },
+      }),
     ),
     quorum: o.quorum ?? 2,
   };
@@ -127,7 +140,7 @@ function replication(o: ReplOpts = {}): ObservedGroup {
 function cluster(shards: [number, number[]][], version = OLD): ObservedGroup {
   const nodes: DataNode[] = [];
   for (const [p, rs] of shards) {
-    const common = () => ({ replId: `h${p}`, running: { version }, clusterOk: true });
+    const common = () => ({ replId: `h${p}`, running: runs(version), clusterOk: true });
     nodes.push(primaryNode(p, { ...common(), clusterId: `n${p}` }));
     for (const r of rs)
       nodes.push(
@@ -213,12 +226,12 @@ function applyPerfect(g: ObservedGroup, step: Step): void {
     case 'restart-replica':
     case 'restart-primary': {
       const n = g.nodes.find((x) => x.id === step.node)!;
-      n.running = { ...n.running, version: NEW };
+      n.running = { ...n.running, version: NEW, startedAtMs: RESTARTED };
       return;
     }
     case 'restart-monitor': {
       const m = g.monitors.find((x) => x.id === step.node)!;
-      m.running = { ...m.running, version: NEW };
+      m.running = { ...m.running, startedAtMs: RESTARTED };
       return;
     }
     case 'switchover':
@@ -381,7 +394,7 @@ describe('done', () => {
     for (const g of [
       replication({ data: NEW }),
       cluster([[7000, [7001]]], NEW),
-      standalone({ running: { version: NEW } }),
+      standalone({ running: runs(NEW) }),
     ]) {
       const d = planRollout(g, WANT);
       assert.deepEqual(d.next, { kind: 'done' }, g.topology);
@@ -392,7 +405,7 @@ describe('done', () => {
   });
 
   test('stale monitors are left alone with monitors: false', () => {
-    const g = replication({ data: NEW, mon: OLD });
+    const g = replication({ data: NEW, mon: 'stale' });
     assert.equal(planRollout(g, WANT).next.kind, 'act');
     const d = planRollout(g, { ...WANT, monitors: false });
     assert.deepEqual(d.next, { kind: 'done' });
@@ -402,7 +415,7 @@ describe('done', () => {
 
 describe('replication: order of a whole rollout', () => {
   test('3 nodes + 3 monitors, all stale: the plan as printed before the first step', () => {
-    const d = planRollout(replication({ mon: OLD }), WANT);
+    const d = planRollout(replication({ mon: 'stale' }), WANT);
     assert.deepEqual(d.plan.map(short), [
       'restart-replica 6380',
       'restart-replica 6381',
@@ -422,7 +435,7 @@ describe('replication: order of a whole rollout', () => {
   });
 
   test('3 nodes + 3 monitors, replayed: replicas, handover, old primary, then monitors', () => {
-    assert.deepEqual(replay(replication({ mon: OLD })), [
+    assert.deepEqual(replay(replication({ mon: 'stale' })), [
       'restart-replica 6380',
       'restart-replica 6381',
       'switchover 6379>6380',
@@ -469,7 +482,7 @@ describe('replication: order of a whole rollout', () => {
   });
 
   test('only monitors stale: one at a time, in port order', () => {
-    assert.deepEqual(replay(replication({ data: NEW, mon: OLD, monitors: 5, quorum: 3 })), [
+    assert.deepEqual(replay(replication({ data: NEW, mon: 'stale', monitors: 5, quorum: 3 })), [
       'restart-monitor 26379',
       'restart-monitor 26380',
       'restart-monitor 26381',
@@ -511,7 +524,7 @@ describe('standalone', () => {
   test('not up: wait (node-down); current: done', () => {
     expectWait(planRollout({ ...standalone(), nodes: [downNode(6379)] }, WANT), 'node-down', 6379);
     expectWait(planRollout(standalone({ loading: true }), WANT), 'node-down', 6379);
-    assert.deepEqual(planRollout(standalone({ running: { version: NEW } }), WANT).next, { kind: 'done' });
+    assert.deepEqual(planRollout(standalone({ running: runs(NEW) }), WANT).next, { kind: 'done' });
   });
 
   test('no node at all: stop', () => {
@@ -756,7 +769,7 @@ describe('gates', () => {
       expectAct(planRollout(g, WANT), 'restart-replica 6381');
     });
     test('no monitor restart while a data node is down', () => {
-      const g = replication({ data: NEW, mon: OLD });
+      const g = replication({ data: NEW, mon: 'stale' });
       node(g, 6381).loading = true;
       expectWait(planRollout(g, WANT), 'node-down', 6381);
     });
@@ -825,7 +838,7 @@ describe('gates', () => {
     ];
     for (const [count, quorum, ok] of quorumCases) {
       test(`${count} monitors, quorum ${quorum ?? 'unknown'}: ${ok ? 'restarted one at a time' : 'stop'}`, () => {
-        const g = replication({ data: NEW, mon: OLD, monitors: count, quorum: 1 });
+        const g = replication({ data: NEW, mon: 'stale', monitors: count, quorum: 1 });
         g.quorum = quorum;
         const d = planRollout(g, WANT);
         if (ok) expectAct(d, 'restart-monitor 26379');
@@ -833,7 +846,7 @@ describe('gates', () => {
       });
     }
     test('the quorum stop comes after the data nodes are done', () => {
-      const g = replication({ mon: OLD, monitors: 2, quorum: 2 });
+      const g = replication({ mon: 'stale', monitors: 2, quorum: 2 });
       g.nodes = g.nodes.slice(0, 2);
       assert.deepEqual(replay(g), [
         'restart-replica 6380',
@@ -934,21 +947,30 @@ describe('gates', () => {
   });
 
   describe('monitors and the data-node spec', () => {
-    test(
-      'a monitor is not stale for running another version than the data nodes should run',
-      { todo: 'planner bug: the monitors are judged by desired.version/executable/args, meant for Redis' },
-      () => {
-        // vigil rollout --redis-version 7.2.5 --restart-monitor ...: the monitors report
-        // vigil_version (0.1.0), never 7.2.5, so they would be restarted and still be stale.
-        const g = replication({ data: NEW, mon: '0.1.0' });
-        assert.deepEqual(planRollout(g, WANT).next, { kind: 'done' });
-      },
-    );
+    test('a monitor is not judged by the version, executable or arguments meant for Redis', () => {
+      // vigil rollout --redis-version 7.2.5 --restart-monitor ...: the monitors report
+      // vigil_version, never 7.2.5; restarting them would not make them current.
+      const g = replication({ data: NEW });
+      const all: PlanOptions = {
+        desired: { version: NEW, executable: '/opt/redis/bin/redis-server', args: '--x' },
+      };
+      for (const n of g.nodes)
+        n.running = { ...n.running, executable: '/opt/redis/bin/redis-server', args: '--x' };
+      assert.deepEqual(planRollout(g, all).next, { kind: 'done' });
+    });
+    test('a monitor is rolled by the restart token alone', () => {
+      const g = replication({ data: NEW, mon: 'stale' });
+      const d = planRollout(g, WANT);
+      const s = expectAct(d, 'restart-monitor 26379');
+      assert.equal(s.why.length, 1);
+      assert.match(s.why[0]!, /before the restart token/);
+      assert.deepEqual(planRollout(g, { desired: { version: NEW } }).next, { kind: 'done' });
+    });
   });
 });
 
 describe('handover target', () => {
-  const p = primaryNode(6379, { running: { version: NEW } });
+  const p = primaryNode(6379, { running: runs(NEW) });
   const none = new Set<string>();
 
   test('highest offset first, whatever the port', () => {
