@@ -31,6 +31,8 @@ export interface NodeOptions {
   grace: string;
   server?: string | undefined;
   runtimeConfig?: string | undefined;
+  monitorServer?: string | undefined;
+  restartDelay?: string | undefined;
 }
 
 /**
@@ -102,11 +104,17 @@ export async function runNode(config: string, extra: string[], opts: NodeOptions
     process.stderr.write('vigil node: --sentinel needs --name (the monitored name of the group)\n');
     return 1;
   }
+  const restartDelay = Number(opts.restartDelay ?? 0);
+  if (!Number.isInteger(restartDelay) || restartDelay < 0) {
+    process.stderr.write('vigil node: --restart-delay takes milliseconds, e.g. --restart-delay 3000\n');
+    return 1;
+  }
   const self: NodeAddr = { host: firstBind(text), port: configPort(text, kind) };
   const tag = `[vigil node ${self.host}:${self.port}]`;
   const say = (s: string) => process.stdout.write(`${new Date().toISOString()} ${tag} ${s}\n`);
 
-  const file = kind === 'monitor' ? process.execPath : (opts.server ?? 'redis-server');
+  const file =
+    kind === 'monitor' ? (opts.monitorServer ?? process.execPath) : (opts.server ?? 'redis-server');
   const stateFile = join(dirname(configPath), STATE_FILE);
   const what = kind === 'monitor' ? 'monitor' : 'redis-server';
   let child: ChildProcess | undefined;
@@ -126,7 +134,7 @@ export async function runNode(config: string, extra: string[], opts: NodeOptions
       runFrom = runtimePath;
     }
     const args =
-      kind === 'monitor'
+      kind === 'monitor' && opts.monitorServer === undefined
         ? [join(dirname(vigilBin()), 'vigil-sentinel'), runFrom, ...extra]
         : [runFrom, ...extra];
     const c = spawn(file, args, { stdio: 'inherit' });
@@ -185,6 +193,10 @@ export async function runNode(config: string, extra: string[], opts: NodeOptions
     void (async () => {
       try {
         await stopServer('SIGHUP (restart)');
+        if (restartDelay > 0) {
+          say(`staying down ${restartDelay} ms (--restart-delay)`);
+          await new Promise((r) => setTimeout(r, restartDelay));
+        }
         if (!stopping) launch();
       } catch (e) {
         say(`restart failed: ${errorMessage(e)}`);

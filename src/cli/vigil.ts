@@ -185,6 +185,14 @@ program
   )
   .option('--server <path>', 'the redis-server executable', 'redis-server')
   .option(
+    '--monitor-server <path>',
+    'with --monitor: run this monitor executable (e.g. redis-sentinel) instead of Vigil',
+  )
+  .option(
+    '--restart-delay <ms>',
+    'on a restart (SIGHUP), keep the server down this long, as a package upgrade or a rescheduled pod would (benchmarks)',
+  )
+  .option(
     '--runtime-config <path>',
     'run redis-server from this file, generated at every start from <config> plus the persisted replication role: Redis (CONFIG REWRITE at failovers) rewrites only it, never <config>',
   )

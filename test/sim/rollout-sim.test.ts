@@ -58,8 +58,21 @@ const TOKEN = 1_800_000_000_000;
 const MAX_TICKS = 3000;
 const TRACE_LINES = 40;
 
+/** What the monitors report as their version: never the Redis version the data nodes run. */
+const VIGIL = '0.1.0';
+
+/** A monitor, and a data node on the 'ports' layout: HOST, its number as the port. */
 const at = (port: number): NodeAddr => ({ host: HOST, port });
-const portOf = (nid: string): number => Number(nid.slice(nid.lastIndexOf(':') + 1));
+/**
+ * A data node on the 'hosts' layout: every node on port 6379 of its own host, as in most
+ * production clusters; the host encodes the node's number (7000 is 10.1.27.88).
+ */
+const onHost = (key: number): NodeAddr => ({ host: `10.1.${key >> 8}.${key & 255}`, port: 6379 });
+/** The node's number back from its id, on either layout. */
+function keyOf(nid: string): number {
+  const m = /^10\.1\.(\d+)\.(\d+):6379$/.exec(nid);
+  return m ? Number(m[1]) * 256 + Number(m[2]) : Number(nid.slice(nid.lastIndexOf(':') + 1));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Configuration per seed
@@ -72,7 +85,9 @@ interface SimConfig {
   monitors: number;
   quorum: number;
   maxLagBytes: number;
-  spec: 'version' | 'token';
+  /** What tells a stale process: the Redis version, the restart token, or both. */
+  spec: 'version' | 'token' | 'both';
+  layout: 'ports' | 'hosts';
   rollMonitors: boolean;
   acceptDataLoss: boolean;
   /** Every replica has replica-priority 0: nothing can take over from the primary. */
@@ -80,7 +95,7 @@ interface SimConfig {
 }
 
 function describeConfig(c: SimConfig): string {
-  const parts = [`${c.topology}`, `spec=${c.spec}`, `maxLag=${c.maxLagBytes}`];
+  const parts = [`${c.topology}`, `spec=${c.spec}`, `layout=${c.layout}`, `maxLag=${c.maxLagBytes}`];
   if (c.topology === 'replication')
     parts.push(
       `replicas=${c.replicasPerShard}`,
@@ -221,10 +236,24 @@ class World {
     );
   }
 
+  /** A data node runs the desired spec. */
   current(running: { version: string; startedAt: number }): boolean {
+    const version = running.version === NEW;
+    const restarted = Math.floor(running.startedAt / 1000) >= Math.floor(TOKEN / 1000);
     return this.cfg.spec === 'version'
-      ? running.version === NEW
-      : Math.floor(running.startedAt / 1000) >= Math.floor(TOKEN / 1000);
+      ? version
+      : this.cfg.spec === 'token'
+        ? restarted
+        : version && restarted;
+  }
+
+  /** A monitor is rolled by the restart token only (the Redis version does not describe it). */
+  monitorCurrent(m: SimMonitor): boolean {
+    return this.cfg.spec === 'version' || Math.floor(m.startedAt / 1000) >= Math.floor(TOKEN / 1000);
+  }
+
+  addr(key: number): NodeAddr {
+    return this.cfg.layout === 'hosts' ? onHost(key) : at(key);
   }
 
   monitorAnswers(m: SimMonitor): boolean {
@@ -252,7 +281,6 @@ class World {
     m.phase = 'down';
     m.downLeft = this.int(1, 3);
     m.blipLeft = 0;
-    m.version = NEW;
     m.startedAt = this.now();
     m.failover = false;
     for (const o of this.monitors) o.known.delete(port);
@@ -419,8 +447,8 @@ class World {
     const cluster = this.cfg.topology === 'cluster';
     const nodes = this.nodes.map((n): DataNode => {
       const base: DataNode = {
-        id: nodeId(at(n.port)),
-        addr: at(n.port),
+        id: nodeId(this.addr(n.port)),
+        addr: this.addr(n.port),
         reachable: false,
         linkUp: false,
         loading: false,
@@ -443,7 +471,7 @@ class World {
         ...base,
         reachable: true,
         role: n.role,
-        primary: n.follows !== undefined ? at(n.follows) : undefined,
+        primary: n.follows !== undefined ? this.addr(n.follows) : undefined,
         persistent: n.persistent,
         priority: n.priority,
         running: { version: n.version, startedAtMs: n.startedAt },
@@ -470,7 +498,7 @@ class World {
       addr: at(m.port),
       reachable: this.monitorAnswers(m),
       running: this.monitorAnswers(m) ? { version: m.version, startedAtMs: m.startedAt } : {},
-      primary: this.monitorAnswers(m) && m.announced !== undefined ? at(m.announced) : undefined,
+      primary: this.monitorAnswers(m) && m.announced !== undefined ? this.addr(m.announced) : undefined,
       failoverInProgress: this.monitorAnswers(m) && m.failover,
       primaryDown: false,
       peers: this.monitorAnswers(m) ? m.known.size : 0,
@@ -505,13 +533,14 @@ class World {
 
 function buildWorld(cfg: SimConfig): World {
   const w = new World(cfg, cfg.seed * 7919 + 17);
-  const staleRunning = (): { version: string; startedAt: number } => {
-    const stale = w.chance(0.85);
-    return cfg.spec === 'version'
-      ? { version: stale ? OLD : NEW, startedAt: TOKEN - w.int(1, 100_000) * 1000 }
-      : stale
-        ? { version: NEW, startedAt: TOKEN - w.int(1, 100_000) * 1000 }
-        : { version: NEW, startedAt: TOKEN + w.int(0, 9) * 1000 };
+  const before = () => TOKEN - w.int(1, 100_000) * 1000;
+  const after = () => TOKEN + w.int(0, 9) * 1000;
+  const dataRunning = (): { version: string; startedAt: number } => {
+    if (!w.chance(0.85)) return { version: NEW, startedAt: after() };
+    if (cfg.spec === 'version') return { version: OLD, startedAt: before() };
+    if (cfg.spec === 'token') return { version: NEW, startedAt: before() };
+    const kind = w.int(0, 2);
+    return { version: kind === 1 ? NEW : OLD, startedAt: kind === 0 ? after() : before() };
   };
   const base = cfg.topology === 'cluster' ? 7000 : 6379;
   for (let s = 0; s < cfg.shards; s++) {
@@ -528,7 +557,7 @@ function buildWorld(cfg: SimConfig): World {
         shard: s,
         role: i === 0 ? 'primary' : 'replica',
         follows: i === 0 ? undefined : ports[0],
-        ...staleRunning(),
+        ...dataRunning(),
         phase: 'up',
         phaseLeft: 0,
         syncLeft: 0,
@@ -548,11 +577,10 @@ function buildWorld(cfg: SimConfig): World {
     w.lastPrimary.push(ports[0]!);
   }
   for (let i = 0; i < cfg.monitors; i++) {
-    const r = staleRunning();
     w.monitors.push({
       port: 26379 + i,
-      version: r.version,
-      startedAt: r.startedAt,
+      version: VIGIL,
+      startedAt: w.chance(0.85) ? before() : after(),
       phase: 'up',
       downLeft: 0,
       blipLeft: 0,
@@ -582,7 +610,8 @@ function configFor(topology: Topology, seed: number): SimConfig {
     quorum:
       monitors === 0 ? 0 : pick(Array.from({ length: majority - 1 }, (_, i) => i + 2).concat([majority - 1])),
     maxLagBytes: pick([0, 0, 200]),
-    spec: pick(['version', 'token'] as const),
+    spec: pick(['version', 'token', 'both'] as const),
+    layout: topology === 'standalone' ? 'ports' : pick(['ports', 'hosts'] as const),
     rollMonitors: pick([true, true, false]),
     acceptDataLoss: pick([true, false]),
     noTarget: topology === 'replication' && r() < 0.05,
@@ -596,14 +625,14 @@ function execute(w: World, step: Step): void {
   switch (step.kind) {
     case 'restart-replica':
     case 'restart-primary':
-      w.restartNode(portOf(step.node));
+      w.restartNode(keyOf(step.node));
       return;
     case 'restart-monitor':
-      w.restartMonitor(portOf(step.node));
+      w.restartMonitor(keyOf(step.node));
       return;
     case 'switchover':
     case 'cluster-failover':
-      w.requestHandover(step.kind, portOf(step.from), portOf(step.to));
+      w.requestHandover(step.kind, keyOf(step.from), keyOf(step.to));
       return;
   }
 }
@@ -613,10 +642,10 @@ function describeStep(s: Step): string {
     case 'restart-replica':
     case 'restart-primary':
     case 'restart-monitor':
-      return `${s.kind} ${portOf(s.node)}`;
+      return `${s.kind} ${keyOf(s.node)}`;
     case 'switchover':
     case 'cluster-failover':
-      return `${s.kind} ${portOf(s.from)}>${portOf(s.to)}`;
+      return `${s.kind} ${keyOf(s.from)}>${keyOf(s.to)}`;
   }
 }
 
@@ -637,18 +666,19 @@ function checkIssue(w: World, step: Step, opts: PlanOptions): void {
   const silent = w.monitors.filter((m) => !w.monitorAnswers(m));
   if (silent.length > 0) fail(`issued while monitor ${silent.map((m) => m.port).join(', ')} does not answer`);
   const h = w.handover;
-  if (h && !(step.kind === h.kind && portOf(step.from) === h.from && portOf(step.to) === h.to))
+  if (h && !(step.kind === h.kind && keyOf(step.from) === h.from && keyOf(step.to) === h.to))
     fail(`issued while the handover ${h.from}>${h.to} is in progress`);
 
   switch (step.kind) {
     case 'restart-replica': {
-      const n = w.node(portOf(step.node));
+      const n = w.node(keyOf(step.node));
       if (n.role === 'primary') fail(`${n.port} is the primary of its shard`);
+      if (w.current(n)) fail(`${n.port} already runs the desired spec`);
       return;
     }
     case 'restart-primary': {
       if (cfg.topology !== 'standalone') fail('a primary restart outside a standalone group');
-      const n = w.node(portOf(step.node));
+      const n = w.node(keyOf(step.node));
       if (!n.persistent && w.keys(n) > 0 && opts.acceptDataLoss !== true)
         fail(`${n.port} holds ${w.keys(n)} keys without persistence and data loss was not accepted`);
       return;
@@ -657,8 +687,8 @@ function checkIssue(w: World, step: Step, opts: PlanOptions): void {
     case 'cluster-failover': {
       if ((cfg.topology === 'cluster') !== (step.kind === 'cluster-failover'))
         fail(`a ${step.kind} in a ${cfg.topology} group`);
-      const from = w.node(portOf(step.from));
-      const to = w.node(portOf(step.to));
+      const from = w.node(keyOf(step.from));
+      const to = w.node(keyOf(step.to));
       if (from.role !== 'primary') fail(`${from.port} is not a primary`);
       if (to.role !== 'replica' || to.shard !== from.shard)
         fail(`${to.port} is not a replica of ${from.port}`);
@@ -673,10 +703,12 @@ function checkIssue(w: World, step: Step, opts: PlanOptions): void {
       return;
     }
     case 'restart-monitor': {
+      const m = w.monitors.find((x) => x.port === keyOf(step.node));
+      if (!m || w.monitorCurrent(m)) fail(`${keyOf(step.node)} is not a stale monitor`);
       const staleData = w.nodes.find((n) => !w.current(n));
       if (staleData) fail(`monitor restarted before the data node ${staleData.port}`);
       if (opts.monitors === false) fail('monitors were not to be rolled');
-      const left = w.monitors.filter((m) => m.port !== portOf(step.node) && w.monitorAnswers(m)).length;
+      const left = w.monitors.filter((m) => m.port !== keyOf(step.node) && w.monitorAnswers(m)).length;
       const needed = Math.max(cfg.quorum, Math.floor(cfg.monitors / 2) + 1);
       if (left < needed) fail(`only ${left} monitors left, ${needed} needed`);
       return;
@@ -725,13 +757,19 @@ interface SeedResult {
   waits: Record<string, number>;
   /** Cluster: a step on one shard while another shard was started and not finished. */
   shardOrder: string[];
+  layout: SimConfig['layout'];
   counts: World['counts'];
   report: string;
 }
 
 function runSeed(cfg: SimConfig): SeedResult {
   const w = buildWorld(cfg);
-  const desired: DesiredSpec = cfg.spec === 'version' ? { version: NEW } : { restartedAfterMs: TOKEN };
+  const desired: DesiredSpec =
+    cfg.spec === 'version'
+      ? { version: NEW }
+      : cfg.spec === 'token'
+        ? { restartedAfterMs: TOKEN }
+        : { version: NEW, restartedAfterMs: TOKEN };
   const opts: PlanOptions = {
     desired,
     monitors: cfg.rollMonitors,
@@ -766,7 +804,7 @@ function runSeed(cfg: SimConfig): SeedResult {
       const next = d.next;
       if (next.kind === 'wait') {
         waits[next.gate] = (waits[next.gate] ?? 0) + 1;
-        w.log(`wait ${next.gate} ${next.subject ? portOf(next.subject) : ''}`.trim());
+        w.log(`wait ${next.gate} ${next.subject ? keyOf(next.subject) : ''}`.trim());
         continue;
       }
       if (next.kind === 'stop') {
@@ -788,7 +826,7 @@ function runSeed(cfg: SimConfig): SeedResult {
         for (const s of [...startedShards])
           if (w.nodes.filter((n) => n.shard === s).every((n) => w.current(n) && w.synced(n)))
             startedShards.delete(s);
-        const shard = w.node(portOf('node' in step ? step.node : step.from)).shard;
+        const shard = w.node(keyOf('node' in step ? step.node : step.from)).shard;
         for (const s of startedShards)
           if (s !== shard) shardOrder.push(`t=${w.t} ${describeStep(step)} while shard ${s} is half done`);
         startedShards.add(shard);
@@ -813,7 +851,7 @@ function runSeed(cfg: SimConfig): SeedResult {
       if (cfg.noTarget && !w.current(w.primaryOf(0)!))
         throw new Violation('ended with the primary stale but no stop');
       const stale = w.nodes.filter((n) => !w.current(n)).map((n) => n.port);
-      if (cfg.rollMonitors) stale.push(...w.monitors.filter((m) => !w.current(m)).map((m) => m.port));
+      if (cfg.rollMonitors) stale.push(...w.monitors.filter((m) => !w.monitorCurrent(m)).map((m) => m.port));
       if (stale.length > 0) throw new Violation(`done with ${stale.join(', ')} not current`);
       const unsynced = w.nodes.filter((n) => !w.synced(n)).map((n) => n.port);
       if (unsynced.length > 0) throw new Violation(`done with ${unsynced.join(', ')} not in sync`);
@@ -838,6 +876,7 @@ function runSeed(cfg: SimConfig): SeedResult {
     steps,
     waits,
     shardOrder,
+    layout: cfg.layout,
     counts: w.counts,
     report,
   };
@@ -895,7 +934,7 @@ describe('rollout simulation', () => {
     const steps = total(results, (r) => r.steps);
     const waits = total(results, (r) => r.waits);
     assert.ok((steps['switchover'] ?? 0) > 200, JSON.stringify(steps));
-    assert.ok((steps['restart-monitor'] ?? 0) > 200, JSON.stringify(steps));
+    assert.ok((steps['restart-monitor'] ?? 0) > 100, JSON.stringify(steps));
     for (const gate of [
       'node-down',
       'replica-sync',
@@ -928,18 +967,28 @@ describe('rollout simulation', () => {
     assert.ok(results.some((r) => (r.steps['restart-primary'] ?? 0) > 0));
   });
 
+  const shardOrder = (layout: SimConfig['layout']): void => {
+    const results = clusterResults().filter((r) => r.layout === layout);
+    assert.ok(results.length > 100);
+    const bad = results.filter((r) => r.shardOrder.length > 0);
+    assert.equal(
+      bad.length,
+      0,
+      `${bad.length} of ${results.length} seeds; the first:\n` +
+        `${bad[0]?.shardOrder.slice(0, 3).join('\n') ?? ''}\n${bad[0]?.report ?? ''}`,
+    );
+  };
+
+  test('cluster, one port per node: a shard is finished before another one is started', () =>
+    shardOrder('ports'));
+
   test(
-    'cluster: a shard is finished before another one is started',
-    { todo: 'planner bug: a shard sorts by its current primary port, so after its handover it moves last' },
-    () => {
-      const results = clusterResults();
-      const bad = results.filter((r) => r.shardOrder.length > 0);
-      assert.equal(
-        bad.length,
-        0,
-        `${bad.length} of ${results.length} seeds; the first, seed ${bad[0]?.report.split(' ')[1] ?? ''}:\n` +
-          `${bad[0]?.shardOrder.slice(0, 3).join('\n') ?? ''}\n${bad[0]?.report ?? ''}`,
-      );
+    'cluster, every node on port 6379 of its own host: a shard is finished before another one is started',
+    {
+      todo:
+        'planner bug: shards are sorted by their lowest port only; on equal ports the order falls back to ' +
+        'the primary, which a handover changes',
     },
+    () => shardOrder('hosts'),
   );
 });

@@ -16,6 +16,8 @@ export interface LocalClusterOptions {
   replicasPerShard?: number | undefined;
   nodeTimeoutMs?: number | undefined;
   extra?: readonly string[] | undefined;
+  /** On a restart, supervisors keep their server down this long. Default 0. */
+  restartDelayMs?: number | undefined;
 }
 
 export interface ClusterProcess {
@@ -86,6 +88,7 @@ export class LocalCluster {
           join(n.dir, 'node.conf'),
           '--runtime-config',
           join(n.dir, 'redis.conf'),
+          ...(opts.restartDelayMs ? ['--restart-delay', String(opts.restartDelayMs)] : []),
         ]);
       }
       for (const n of nodes) await waitUntil(`redis-server on port ${n.port}`, () => ping(n.port), 10_000);

@@ -22,6 +22,12 @@ export interface LocalGroupOptions {
   /** Lines for every monitor's sentinel.conf. */
   monitorExtra?: readonly string[] | undefined;
   ports?: number[] | undefined;
+  /** Run this monitor executable instead of Vigil's (e.g. redis-sentinel, for comparisons). */
+  monitorServer?: string | undefined;
+  /** Data node supervisors hand the primary role over when stopped. Default true. */
+  handover?: boolean | undefined;
+  /** On a restart, supervisors keep their server down this long. Default 0. */
+  restartDelayMs?: number | undefined;
 }
 
 export interface LocalProcess {
@@ -71,10 +77,8 @@ export class LocalGroup {
           join(n.dir, 'node.conf'),
           '--runtime-config',
           join(n.dir, 'redis.conf'),
-          '--sentinel',
-          monitorList,
-          '--name',
-          name,
+          ...(opts.handover === false ? [] : ['--sentinel', monitorList, '--name', name]),
+          ...(opts.restartDelayMs ? ['--restart-delay', String(opts.restartDelayMs)] : []),
         ]);
       }
       for (const n of data) await waitUntil(`redis-server on port ${n.port}`, () => ping(n.port), 10_000);
@@ -90,7 +94,11 @@ export class LocalGroup {
           ...(opts.monitorExtra ?? []),
         ];
         writeFileSync(join(m.dir, 'sentinel.conf'), lines.join('\n') + '\n');
-        await spawnSupervisor(m.dir, ['--monitor', join(m.dir, 'sentinel.conf')]);
+        await spawnSupervisor(m.dir, [
+          '--monitor',
+          join(m.dir, 'sentinel.conf'),
+          ...(opts.monitorServer ? ['--monitor-server', opts.monitorServer] : []),
+        ]);
       }
       for (const m of monitors) await waitUntil(`monitor on port ${m.port}`, () => ping(m.port), 10_000);
       // Ready when every monitor knows every replica and every other monitor.
