@@ -1,13 +1,18 @@
 /**
  * The demo: a real replication group (one primary, two replicas) watched by three Vigil
- * monitors, a client writing through Sentinel discovery, a kill -9 of the primary, and the
- * failover shown event by event while the writer carries on.
+ * monitors, every process run by the `local` driver's supervisor. A client writes through
+ * Sentinel discovery; act 1 kills the primary with kill -9 and shows the failover event by
+ * event; act 2 changes the configuration of every node and rolls it out with `vigil rollout`,
+ * the primary role handed over before the primary is touched, while the writer carries on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, LocalMonitor, LocalRedis, waitUntil } from '../node/local-process.js';
+import { waitUntil } from '../node/local-process.js';
+import { LocalGroup } from '../rollout/drivers/local-group.js';
+import { readNodeState, spawnSupervisor } from '../rollout/drivers/local.js';
+import { runRolloutCli } from './rollout.js';
 
 const NAME = 'mymaster';
 
@@ -15,53 +20,37 @@ function stamp(t0: number): string {
   return `+${((Date.now() - t0) / 1000).toFixed(3)}s`.padStart(9);
 }
 
-async function port(base: number, offset: number): Promise<number> {
-  return base > 0 ? base + offset : freePort();
-}
-
 export async function runDemo(opts: { keep: boolean; basePort: number }): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
   const t0 = Date.now();
   const say = (s: string) => process.stdout.write(`${stamp(t0)}  ${s}\n`);
-  const nodes: LocalRedis[] = [];
-  const monitors: LocalMonitor[] = [];
   const clients: Redis[] = [];
+  let group: LocalGroup | undefined;
   let code = 0;
   try {
-    const pPort = await port(opts.basePort, 0);
-    const primary = new LocalRedis({ port: pPort, dir: join(root, `redis-${pPort}`) });
-    nodes.push(primary);
-    for (let i = 1; i <= 2; i++) {
-      const p = await port(opts.basePort, i);
-      nodes.push(
-        new LocalRedis({
-          port: p,
-          dir: join(root, `redis-${p}`),
-          replicaOf: { host: '127.0.0.1', port: pPort },
-        }),
-      );
-    }
-    for (const n of nodes) {
-      n.writeConfig();
-      await n.start();
-    }
+    const ports = opts.basePort > 0 ? [0, 1, 2, 10, 11, 12].map((o) => opts.basePort + o) : undefined;
+    group = await LocalGroup.start({ root, name: NAME, replicas: 2, monitors: 3, downAfterMs: 1000, ports });
+    // The supervisors are detached (they outlive a rollout): stop them if the demo is interrupted.
+    const started = group;
+    process.on('exit', () => {
+      for (const st of started.states())
+        for (const pid of [st.supervisorPid, st.pid]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+    });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+    const pPort = group.data[0]!.port;
+    const monitors = group.monitors;
     say(
-      `started redis-server primary on 127.0.0.1:${pPort} and replicas on ${nodes
+      `started redis-server primary on 127.0.0.1:${pPort} and replicas on ${group.data
         .slice(1)
         .map((n) => n.port)
-        .join(', ')}`,
+        .join(', ')}, each run by a \`vigil node\` supervisor from ${join(root, 'redis-N', 'node.conf')}`,
     );
-    for (let i = 0; i < 3; i++) {
-      const p = await port(opts.basePort, 10 + i);
-      const m = new LocalMonitor(p, join(root, `vigil-${p}`), [
-        `sentinel monitor ${NAME} 127.0.0.1 ${pPort} 2`,
-        `sentinel down-after-milliseconds ${NAME} 1000`,
-        `sentinel failover-timeout ${NAME} 10000`,
-      ]);
-      m.writeConfig();
-      await m.start();
-      monitors.push(m);
-    }
     const sentinels = monitors.map((m) => ({ host: '127.0.0.1', port: m.port }));
     say(`started 3 Vigil monitors (quorum 2) on ports ${monitors.map((m) => m.port).join(', ')}`);
     process.stdout.write(
@@ -146,6 +135,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     writer.on('error', () => undefined);
     clients.push(writer);
     let acked = 0;
+    const ackedKeys: string[] = [];
     let failed = 0;
     let lastAck = Date.now();
     let longestGap = 0;
@@ -156,6 +146,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
         seq++;
         try {
           await writer.set(`demo:${seq}`, String(seq));
+          ackedKeys.push(`demo:${seq}`);
           const now = Date.now();
           longestGap = Math.max(longestGap, now - lastAck);
           lastAck = now;
@@ -172,7 +163,8 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
 
     say(`kill -9 of the primary (127.0.0.1:${pPort})`);
     const killedAt = Date.now();
-    primary.kill9();
+    const primaryState = readNodeState(group.data[0]!.dir)!;
+    process.kill(primaryState.pid, 'SIGKILL');
     longestGap = 0;
     await waitUntil('+switch-master', () => Promise.resolve(switched !== undefined), 60_000);
     const before = acked;
@@ -182,8 +174,6 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
       30_000,
     );
     say(`writer resumed: ${acked - before} more writes acknowledged on the new primary`);
-    running = false;
-    await writing;
     const newPrimary = switched?.split(' ').slice(3).join(':');
     process.stdout.write(
       `\n  Failover done: new primary ${newPrimary}\n` +
@@ -191,6 +181,62 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
         `  longest time without an acknowledged write: ${longestGap} ms (from the kill to the first write on the new primary: down-after 1000 ms plus the failover)\n` +
         `  time from kill -9 to the first +switch-master: ${switchedAt - killedAt} ms\n\n`,
     );
+
+    // Act 2: bring the killed node back, then roll a configuration change through the group.
+    say(`restarting the killed node 127.0.0.1:${pPort}: it comes back as a replica of the new primary`);
+    await spawnSupervisor(group.data[0]!.dir, primaryState.argv);
+    await waitUntil(
+      'the old primary to rejoin as a replica',
+      async () => {
+        const c = new Redis({ port: pPort, lazyConnect: true, retryStrategy: () => null, protocol: 2 });
+        c.on('error', () => undefined);
+        try {
+          await c.connect();
+          const info = String(await c.info('replication'));
+          return /role:slave/.test(info) && /master_link_status:up/.test(info);
+        } finally {
+          c.disconnect();
+        }
+      },
+      30_000,
+    );
+    say('every node is back: 1 primary, 2 replicas in sync');
+    for (const n of group.data) appendFileSync(join(n.dir, 'node.conf'), 'maxmemory-samples 7\n');
+    say('changed every node.conf (maxmemory-samples 7): rolling it out with `vigil rollout`');
+    process.stdout.write(
+      `\n  vigil rollout ${NAME} --sentinel 127.0.0.1:${monitors[0]!.port} --local-root ${root}\n\n`,
+    );
+    longestGap = 0;
+    lastAck = Date.now();
+    const failedBefore = failed;
+    const ackedBefore = acked;
+    const rollCode = await runRolloutCli(NAME, {
+      sentinel: [`127.0.0.1:${monitors[0]!.port}`],
+      localRoot: root,
+      gateTimeout: '60',
+      restartTimeout: '60',
+      maxLagBytes: '0',
+    });
+    const rollGap = longestGap;
+    running = false;
+    await writing;
+    const final = (await clients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string];
+    const check = new Redis({ host: final[0], port: Number(final[1]), protocol: 2 });
+    check.on('error', () => undefined);
+    clients.push(check);
+    let missing = 0;
+    for (let i = 0; i < ackedKeys.length; i += 500) {
+      const batch = ackedKeys.slice(i, i + 500);
+      const values = await check.mget(batch);
+      missing += values.filter((v) => v === null).length;
+    }
+    process.stdout.write(
+      `\n  Rolling restart ${rollCode === 0 ? 'done' : `stopped (exit ${rollCode})`}: every node restarted with the new configuration, primary now ${final[0]}:${final[1]}\n` +
+        `  writes acknowledged during the rollout: ${acked - ackedBefore}, failed: ${failed - failedBefore}\n` +
+        `  longest time without an acknowledged write during the rollout: ${rollGap} ms (no reactive failover: the role was handed over before the primary restarted)\n` +
+        `  acknowledged writes missing on the final primary, over the whole demo: ${missing} of ${ackedKeys.length}\n\n`,
+    );
+    if (rollCode !== 0 || missing > 0) code = 1;
     if (opts.keep) {
       say('--keep: the group keeps running; press Ctrl-C to stop it');
       await new Promise<void>((r) => process.once('SIGINT', () => r()));
@@ -200,8 +246,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     code = 1;
   } finally {
     for (const c of clients) c.disconnect();
-    await Promise.all(monitors.map((m) => m.stop()));
-    await Promise.all(nodes.map((n) => n.stop()));
+    await group?.stop();
     if (code === 0) rmSync(root, { recursive: true, force: true });
     say('stopped every process the demo started');
   }

@@ -70,6 +70,11 @@ function positiveInt(s: string | undefined, what: string): number | undefined {
   return Number(s);
 }
 
+function nonNegativeInt(s: string, what: string): number {
+  if (!/^\d+$/.test(s)) throw new UsageError(`${what} takes a whole number of bytes (0 or more), got '${s}'`);
+  return Number(s);
+}
+
 export async function runRolloutCli(name: string | undefined, opts: RolloutCliOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const nodes = new ConnPool({ password: opts.authPass, user: opts.authUser });
@@ -158,7 +163,7 @@ export async function runRolloutCli(name: string | undefined, opts: RolloutCliOp
       plan: {
         desired,
         monitors: monitorsToo,
-        maxLagBytes: Number(opts.maxLagBytes),
+        maxLagBytes: nonNegativeInt(opts.maxLagBytes, '--max-lag-bytes'),
         acceptDataLoss: opts.acceptDataLoss === true,
       },
       nodes,

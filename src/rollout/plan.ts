@@ -105,6 +105,11 @@ interface Shard {
   replicas: DataNode[];
 }
 
+/** A shard's smallest member: a key a handover inside the shard does not change. */
+function first(s: Shard): DataNode {
+  return [s.primary, ...s.replicas].sort(byId)[0]!;
+}
+
 function wait(gate: Extract<Next, { kind: 'wait' }>['gate'], subject: string, reason: string): Next {
   return { kind: 'wait', gate, subject, reason };
 }
@@ -384,11 +389,7 @@ function planCluster(g: ObservedGroup, opts: PlanOptions): Decision {
       primary: p,
       replicas: g.nodes.filter((n) => n.role === 'replica' && n.clusterPrimaryId === p.clusterId),
     }))
-    .sort(
-      (a, b) =>
-        Math.min(a.primary.addr.port, ...a.replicas.map((r) => r.addr.port)) -
-        Math.min(b.primary.addr.port, ...b.replicas.map((r) => r.addr.port)),
-    );
+    .sort((a, b) => byId(first(a), first(b)));
   const orphans = g.nodes.filter(
     (n) => n.reachable && n.role === 'replica' && !byClusterId.has(n.clusterPrimaryId ?? ''),
   );

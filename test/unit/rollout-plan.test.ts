@@ -3,9 +3,6 @@
  * order of a whole rollout per topology (replayed step by step through an executor that makes
  * every step succeed at once, so the plan is recomputed from the new state each time, as the
  * rollout loop does), the choice of the handover target, and what makes a process stale.
- *
- * Tests marked `todo` state the contract where the planner does not meet it yet: they run and
- * print their failure, but do not fail the suite.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -589,50 +586,42 @@ describe('cluster: shard by shard', () => {
     assert.deepEqual(replay(usual()), [...shardOrder, 'done']);
   });
 
-  test(
-    '3 shards x 1 replica, every node on port 6379 of its own host: a shard is finished before the next',
-    {
-      todo:
-        'planner bug: shards are sorted by their lowest port only; on equal ports the order falls back to ' +
-        'the primary, which a handover changes',
-    },
-    () => {
-      // Hosts .1 .2 .3 hold the primaries, .4 .5 .6 their replicas.
-      const g: ObservedGroup = { topology: 'cluster', nodes: [], monitors: [], clusterAgreed: true };
-      for (const [p, r] of [
-        [1, 4],
-        [2, 5],
-        [3, 6],
-      ] as const) {
-        const pa = { host: `10.0.1.${p}`, port: 6379 };
-        const ra = { host: `10.0.1.${r}`, port: 6379 };
-        const common = () => ({ replId: `h${p}`, running: runs(OLD), clusterOk: true });
-        g.nodes.push(primaryNode(6379, { ...common(), id: nodeId(pa), addr: pa, clusterId: `n${p}` }));
-        g.nodes.push(
-          replicaNode(6379, 6379, {
-            ...common(),
-            id: nodeId(ra),
-            addr: ra,
-            primary: pa,
-            clusterId: `n${r}`,
-            clusterPrimaryId: `n${p}`,
-          }),
-        );
-      }
-      assert.deepEqual(replay(g), [
-        'restart-replica 10.0.1.4',
-        'cluster-failover 10.0.1.1>10.0.1.4',
-        'restart-replica 10.0.1.1',
-        'restart-replica 10.0.1.5',
-        'cluster-failover 10.0.1.2>10.0.1.5',
-        'restart-replica 10.0.1.2',
-        'restart-replica 10.0.1.6',
-        'cluster-failover 10.0.1.3>10.0.1.6',
-        'restart-replica 10.0.1.3',
-        'done',
-      ]);
-    },
-  );
+  test('3 shards x 1 replica, every node on port 6379 of its own host: a shard is finished before the next', () => {
+    // Hosts .1 .2 .3 hold the primaries, .4 .5 .6 their replicas.
+    const g: ObservedGroup = { topology: 'cluster', nodes: [], monitors: [], clusterAgreed: true };
+    for (const [p, r] of [
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ] as const) {
+      const pa = { host: `10.0.1.${p}`, port: 6379 };
+      const ra = { host: `10.0.1.${r}`, port: 6379 };
+      const common = () => ({ replId: `h${p}`, running: runs(OLD), clusterOk: true });
+      g.nodes.push(primaryNode(6379, { ...common(), id: nodeId(pa), addr: pa, clusterId: `n${p}` }));
+      g.nodes.push(
+        replicaNode(6379, 6379, {
+          ...common(),
+          id: nodeId(ra),
+          addr: ra,
+          primary: pa,
+          clusterId: `n${r}`,
+          clusterPrimaryId: `n${p}`,
+        }),
+      );
+    }
+    assert.deepEqual(replay(g), [
+      'restart-replica 10.0.1.4',
+      'cluster-failover 10.0.1.1>10.0.1.4',
+      'restart-replica 10.0.1.1',
+      'restart-replica 10.0.1.5',
+      'cluster-failover 10.0.1.2>10.0.1.5',
+      'restart-replica 10.0.1.2',
+      'restart-replica 10.0.1.6',
+      'cluster-failover 10.0.1.3>10.0.1.6',
+      'restart-replica 10.0.1.3',
+      'done',
+    ]);
+  });
 
   test('a stale shard without replica stops the rollout when its turn comes (only-copy)', () => {
     const g = cluster([
