@@ -54,7 +54,8 @@ export async function runSwitchover(name: string, opts: SwitchoverOptions): Prom
   let cmd;
   try {
     events = await connect(monitor, { ...creds, commandTimeoutMs: 0 });
-    cmd = await connect(monitor, creds);
+    // Generous: a loaded machine must not turn a slow reply into a failed switchover.
+    cmd = await connect(monitor, { ...creds, commandTimeoutMs: 10_000 });
   } catch (e) {
     process.stderr.write(
       `vigil switchover: cannot reach a monitor at ${formatEndpoint(monitor)} (${(e as Error).message}): check --sentinel\n`,

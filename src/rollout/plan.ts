@@ -314,6 +314,16 @@ function planReplication(g: ObservedGroup, opts: PlanOptions): Decision {
       reason:
         'no monitor answers: Vigil hands the primary role over through the monitors, so it needs them up',
     });
+  // A failover under way explains any other oddity (a primary reporting itself a replica, a
+  // node briefly unreachable): wait for it before judging anything else.
+  const busy = [...reachableMonitors].sort(byId).find((m) => m.failoverInProgress);
+  if (busy)
+    return decide(
+      [],
+      [],
+      warnings,
+      wait('failover-in-progress', busy.id, `the monitor ${busy.id} reports a failover in progress`),
+    );
   const announced = reachableMonitors.find((m) => m.primary !== undefined)?.primary;
   const primary = announced ? g.nodes.find((n) => sameAddr(n.addr, announced)) : undefined;
   if (!announced || !primary)

@@ -181,12 +181,14 @@ test('failover in progress (-INPROG): the rollout waits for a running switchover
   const group = await startLocalGroup({
     replicas: 2,
     monitors: 3,
+    // Long enough that the blocked target is not judged down (which would call the switchover off).
+    downAfterMs: 15_000,
     extra: ['enable-debug-command local'],
   });
   const [primary, target] = group.data;
   edit(primary!.dir, 'hz 20');
-  // A switchover that takes about 3 s: its target is blocked while the primary's writes are paused.
-  void respCommand('127.0.0.1', target!.port, ['DEBUG', 'SLEEP', '4'], { timeoutMs: 10_000 }).catch(
+  // A switchover that takes about 6 s: its target is blocked while the primary's writes are paused.
+  void respCommand('127.0.0.1', target!.port, ['DEBUG', 'SLEEP', '6'], { timeoutMs: 10_000 }).catch(
     () => undefined,
   );
   await waitFor(
@@ -210,7 +212,7 @@ test('failover in progress (-INPROG): the rollout waits for a running switchover
     '127.0.0.1',
     String(target!.port),
     'TIMEOUT',
-    '6000',
+    '9000',
   );
   assert.equal(started, 'OK');
   const r = await rollout(group);

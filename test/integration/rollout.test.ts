@@ -297,3 +297,19 @@ test('exec driver: {host}/{port} templates restart every process, monitors inclu
   assert.equal(noop.code, 3, noop.out);
   assert.match(noop.err, /was restarted but still started .* before the restart token/);
 });
+
+test('standalone: a plain restart with the warning; the data survives through persistence', async () => {
+  const group = await startLocalGroup({ replicas: 0, monitors: 0 });
+  const node = group.data[0]!;
+  for (let i = 0; i < 100; i++) await respCommand('127.0.0.1', node.port, ['SET', `k${i}`, String(i)]);
+  const before = dataPids(group).get(node.port);
+  editConfigs(group, 'hz 20');
+  const r = await vigil(['rollout', '--node', `127.0.0.1:${node.port}`, '--local-root', group.root]);
+  assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+  assert.match(r.out, /warning: 127\.0\.0\.1:\d+ is a standalone primary: writes fail while it restarts/);
+  assert.match(r.out, /step 1: restart standalone primary/);
+  assert.notEqual(dataPids(group).get(node.port), before);
+  const i = await info(node.port);
+  assert.equal(i['hz'], '20');
+  assert.match(i['db0'] ?? '', /^keys=100,/);
+});

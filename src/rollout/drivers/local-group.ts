@@ -77,7 +77,7 @@ export class LocalGroup {
           join(n.dir, 'node.conf'),
           '--runtime-config',
           join(n.dir, 'redis.conf'),
-          ...(opts.handover === false ? [] : ['--sentinel', monitorList, '--name', name]),
+          ...(opts.handover === false || nMonitors === 0 ? [] : ['--sentinel', monitorList, '--name', name]),
           ...(opts.restartDelayMs ? ['--restart-delay', String(opts.restartDelayMs)] : []),
         ]);
       }
