@@ -365,7 +365,7 @@ interface Topo {
   problem(): Promise<string>;
   rolloutArgs(): string[];
   /** Reads every acknowledged write back from the final primary (or the cluster). */
-  verify(writers: ContinuousWriter[]): Promise<{ checked: number; lost: number; lostKeys: string[] }>;
+  verify(expected: { key: string; value: string }[]): Promise<Set<string>>;
   /** The primaries, as ports, comma-separated. */
   primaries(): Promise<string>;
 }
@@ -445,22 +445,23 @@ function replicationTopo(group: LocalGroup, stop: () => Promise<void>): Topo {
       '--local-root',
       group.root,
     ],
-    verify: async (writers) => {
+    verify: async (expected) => {
       const port = await primaryPort();
       const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 2 });
       client.on('error', () => undefined);
-      const out = { checked: 0, lost: 0, lostKeys: [] as string[] };
+      const lost = new Set<string>();
       try {
-        for (const w of writers) {
-          const v = await w.verify(client, { batchSize: 1000 });
-          out.checked += v.checked;
-          out.lost += v.lost + v.wrongValue;
-          out.lostKeys.push(...v.lostKeys, ...v.wrongValueKeys);
+        for (let i = 0; i < expected.length; i += VERIFY_BATCH) {
+          const batch = expected.slice(i, i + VERIFY_BATCH);
+          const values = await client.mget(batch.map((e) => e.key));
+          batch.forEach((e, j) => {
+            if (values[j] !== e.value) lost.add(e.key);
+          });
         }
       } finally {
         client.disconnect();
       }
-      return out;
+      return lost;
     },
     primaries: async () => String(await primaryPort()),
   };
@@ -488,27 +489,22 @@ function clusterTopo(cluster: LocalCluster, stop: () => Promise<void>): Topo {
       '--local-root',
       cluster.root,
     ],
-    verify: async (writers) => {
-      // GET key by key (keys of one MGET must share a slot), pipelined per node by the client.
+    verify: async (expected) => {
+      // GET key by key (the keys of one MGET must share a slot), pipelined per node by the client.
       const client = clusterClient(cluster, true);
-      const out = { checked: 0, lost: 0, lostKeys: [] as string[] };
+      const lost = new Set<string>();
       try {
-        const expected = writers.flatMap((w) => w.expectedEntries());
         for (let i = 0; i < expected.length; i += VERIFY_BATCH) {
           const batch = expected.slice(i, i + VERIFY_BATCH);
           const values = await Promise.all(batch.map((e) => client.get(e.key)));
           batch.forEach((e, j) => {
-            out.checked++;
-            if (values[j] !== e.value) {
-              out.lost++;
-              if (out.lostKeys.length < 10) out.lostKeys.push(e.key);
-            }
+            if (values[j] !== e.value) lost.add(e.key);
           });
         }
       } finally {
         client.disconnect();
       }
-      return out;
+      return lost;
     },
     primaries: async () => {
       const ports: number[] = [];
@@ -562,6 +558,8 @@ interface Step {
   endMs: number;
   /** What `vigil rollout` printed as the handover's duration. */
   reportedMs?: number;
+  /** A restarted primary (naive) that is a primary again at the end: no failover took its place. */
+  stillPrimary?: boolean;
   /** Longest time a shard acknowledged no write (of any writer), over the gaps touching this step's window. */
   gapMs?: number;
   /** Longest time one writer went without an acknowledgement, likewise. */
@@ -594,6 +592,8 @@ interface RunResult {
   checked?: number;
   lost?: number;
   lostKeys: string[];
+  /** When the lost writes were acknowledged (first and last), ms after the start of the roll. */
+  lostAckedMs?: { first: number; last: number };
   /** Longest time a shard acknowledged no write, over the roll and the settle after it. */
   longestGapMs?: number;
   /** Longest time one writer went without an acknowledgement, likewise. */
@@ -867,14 +867,28 @@ async function runOnce(
       for (const [k, v] of Object.entries(r.errors)) result.errors[k] = (result.errors[k] ?? 0) + v;
 
     result.primariesAfter = await topo.primaries();
-    const v = await withTimeout(
-      topo.verify(writers.map((w) => w.writer)),
+    // Every acknowledged write (those acknowledged after their timeout too) read back.
+    const expected = writers.flatMap((w) => w.writer.expectedEntries(true));
+    const lost = await withTimeout(
+      topo.verify(expected),
       remaining(),
       'reading the acknowledged writes back',
     );
-    result.checked = v.checked;
-    result.lost = v.lost;
-    result.lostKeys = v.lostKeys.slice(0, 10);
+    result.checked = expected.length;
+    result.lost = lost.size;
+    result.lostKeys = [...lost].slice(0, 10);
+    if (lost.size > 0) {
+      // When the lost writes were acknowledged: which node took them and then dropped them.
+      const at = records
+        .filter((r) => lost.has(r.key))
+        .map((r) => (r.ackAt ?? r.lateAckAt ?? 0) - t0)
+        .sort((a, b) => a - b);
+      result.lostAckedMs = { first: at[0]!, last: at[at.length - 1]! };
+    }
+    for (const s of steps.filter((x) => x.kind === 'restart' && x.primaryChange)) {
+      const port = Number(s.what.split(':')[1]);
+      s.stillPrimary = (await roleOf(port)) === 'master';
+    }
     if (!steps.some((s) => s.primaryChange)) result.problems.push('no primary change seen');
     result.ok = true;
     return result;
@@ -1085,7 +1099,9 @@ function runLine(r: RunResult): string {
   if (!r.ok) return `${head}: FAILED: ${(r.error ?? '').split('\n')[0]}`;
   const changes = primaryChanges(r)
     .map(
-      (s) => `${s.what} ${fmt(s.gapMs)} ms${s.reportedMs !== undefined ? ` (rollout: ${s.reportedMs})` : ''}`,
+      (s) =>
+        `${s.what} ${fmt(s.gapMs)} ms${s.reportedMs !== undefined ? ` (rollout: ${s.reportedMs})` : ''}` +
+        (s.stillPrimary === true ? ' (back as the primary before any failover)' : ''),
     )
     .join('; ');
   const shown = r.gaps
@@ -1093,15 +1109,19 @@ function runLine(r: RunResult): string {
     .map((g) => `${r.topology === 'cluster' ? `s${g.shard}:` : ''}${fmt(g.ms)}@${fmt(g.fromMs / 1000, 1)}s`);
   if (r.gaps.length > shown.length) shown.push(`and ${r.gaps.length - shown.length} more`);
   const gaps = shown.join(' ');
+  const lostWhen =
+    r.lostAckedMs !== undefined
+      ? ` (acknowledged ${fmt(r.lostAckedMs.first / 1000, 1)}–${fmt(r.lostAckedMs.last / 1000, 1)} s after the start)`
+      : '';
   return (
     `${head}: ${r.steps.length} steps in ${fmt((r.totalMs ?? 0) / 1000, 1)} s, ${r.acknowledged} acked, ` +
-    `${r.failed} failed, ${r.lost} lost, longest gap ${fmt(r.longestGapMs)} ms; ` +
+    `${r.failed} failed, ${r.lost} lost${lostWhen}, longest gap ${fmt(r.longestGapMs)} ms; ` +
     `${r.system === 'vigil' ? 'handovers' : 'primary restarts'}: ${changes || 'none'}; ` +
     `primaries ${r.primariesBefore} -> ${r.primariesAfter}` +
+    (r.problems.length > 0 ? ` [${r.problems.join('; ')}]` : '') +
     (gaps !== ''
       ? `\n    write gaps > ${LIST_GAP_MS} ms (${r.topology === 'cluster' ? 'shard:' : ''}ms@s after the start): ${gaps}`
-      : '') +
-    (r.problems.length > 0 ? ` [${r.problems.join('; ')}]` : '')
+      : '')
   );
 }
 
