@@ -651,31 +651,49 @@ async function runRolloutCli(
 }
 
 /** The steps of `vigil rollout`, from its output. */
-function stepsFromOutput(output: { at: number; line: string }[], t0: number): Step[] {
+function stepsFromOutput(
+  output: { at: number; line: string }[],
+  t0: number,
+): { steps: Step[]; notes: string[] } {
   const steps: Step[] = [];
+  const notes: string[] = [];
+  let waited: string | undefined;
   for (const { at, line } of output) {
     const m = /step (\d+): (.*)$/.exec(line);
     if (m !== null) {
       const desc = m[2]!;
       const h = /hand the primary role over (\S+) -> (\S+)/.exec(desc);
+      let startMs = at - t0;
+      const previous = steps[steps.length - 1];
+      if (previous !== undefined && previous.index === Number(m[1])) {
+        // The same step number again: the last step was turned down (e.g. by the monitors) and
+        // planned anew. One step; its window starts with the first attempt.
+        steps.pop();
+        startMs = previous.startMs;
+        notes.push(
+          `step ${m[1]} (${previous.what}) was turned down${waited !== undefined ? ` (${waited})` : ''}; planned again`,
+        );
+      }
+      waited = undefined;
       steps.push({
-        index: steps.length + 1,
+        index: Number(m[1]),
         kind: h !== null ? 'handover' : 'restart',
         what:
           h !== null
             ? `${h[1]} -> ${h[2]}`
             : (/restart (?:replica|standalone primary|monitor) (\S+)/.exec(desc)?.[1] ?? desc),
         primaryChange: h !== null,
-        startMs: at - t0,
-        endMs: at - t0,
+        startMs,
+        endMs: startMs,
       });
       continue;
     }
+    waited ??= /waiting: (.*)$/.exec(line)?.[1];
     const done = /(\S+) is the primary \(handover took (\d+) ms\)/.exec(line);
     const last = steps[steps.length - 1];
     if (done !== null && last?.kind === 'handover') last.reportedMs = Number(done[2]);
   }
-  return steps;
+  return { steps, notes };
 }
 
 /** Restarts every data node in place, highest ordinal first, waiting after each until the topology has settled. */
@@ -812,7 +830,9 @@ async function runOnce(
       const exit = await runRolloutCli(topo.rolloutArgs(), topo.root, remaining(), state);
       result.rolloutExit = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
       result.rolloutOutput = state.output.map((o) => ({ ms: o.at - t0, line: o.line }));
-      result.steps = stepsFromOutput(state.output, t0);
+      const parsed = stepsFromOutput(state.output, t0);
+      result.steps = parsed.steps;
+      result.problems.push(...parsed.notes);
       if (exit.code !== 0) {
         throw new Error(
           `vigil rollout exited with ${result.rolloutExit}:\n${state.output.map((o) => `  ${o.line}`).join('\n')}`,

@@ -241,6 +241,20 @@ export async function observeReplication(
   const primary = await observeNode(ctx, primaryAddr);
   const others = [...nodeAddrs.values()].filter((a) => nodeId(a) !== primary.id);
   const replicas = await Promise.all(others.map((a) => observeNode(ctx, a)));
+  // The monitors' own verdict on each replica (Vigil monitors only; redis-sentinel has no
+  // SENTINEL CANDIDATES): a handover target they refuse would be turned down.
+  const asked = monitors.find((m) => m.reachable);
+  if (asked) {
+    try {
+      for (const c of pairsList(await sentinelCall(ctx, asked.addr, 'CANDIDATES', name))) {
+        const id = nodeId({ host: c['ip'] ?? '', port: num(c['port']) });
+        const r = replicas.find((x) => x.id === id);
+        if (r) r.monitorVerdict = { eligible: c['eligible'] === 'yes', reason: c['reason'] ?? '' };
+      }
+    } catch {
+      // Not a Vigil monitor, or an older one: the switchover's own answer tells.
+    }
+  }
   return { topology: 'replication', name, nodes: [primary, ...replicas], monitors, quorum };
 }
 

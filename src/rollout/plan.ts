@@ -94,7 +94,8 @@ export function handoverTarget(
       !staleIds.has(r.id) &&
       r.priority > 0 &&
       unsyncedReason(r, primary, maxLagBytes) === undefined &&
-      !(primary.keys > 0 && r.keys === 0),
+      !(primary.keys > 0 && r.keys === 0) &&
+      r.monitorVerdict?.eligible !== false,
   );
   ok.sort((a, b) => b.offset - a.offset || byId(a, b));
   return ok[0];
@@ -161,7 +162,11 @@ function planShard(
     block = wait(
       'no-target',
       shard.primary.id,
-      `no replica of ${shard.primary.id} runs the desired spec and is in sync yet`,
+      `no replica of ${shard.primary.id} runs the desired spec and is in sync yet` +
+        replicas
+          .filter((r) => r.monitorVerdict?.eligible === false)
+          .map((r) => `; the monitors would not promote ${r.id} yet: it ${r.monitorVerdict!.reason}`)
+          .join(''),
     );
   }
   const target = now ?? projected ?? promotable[0];

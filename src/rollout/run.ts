@@ -131,7 +131,8 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
         return result(0, d.plan.length === 0 ? 'nothing to do' : `dry run: ${d.plan.length} steps`);
       }
     }
-    if (returning && !(d.next.kind === 'wait' && d.next.subject === returning.id)) {
+    // Back and in sync once nothing is waited for any more (every gate checks every node).
+    if (returning && d.next.kind !== 'wait') {
       say(
         `${returning.id} is back and in sync (${((now() - returning.at) / 1000).toFixed(1)} s after its restart)`,
       );

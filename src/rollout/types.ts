@@ -69,6 +69,11 @@ export interface DataNode {
   persistent: boolean;
   /** replica-priority (0: never promoted). */
   priority: number;
+  /**
+   * What the monitors' failover rules say of promoting this replica now (SENTINEL CANDIDATES of
+   * a Vigil monitor), when known: a switchover to a replica they refuse would be turned down.
+   */
+  monitorVerdict?: { eligible: boolean; reason: string } | undefined;
   running: RunningSpec;
   /** The configuration hash it should run, when the driver can tell. */
   desiredConfigHash?: string | undefined;
