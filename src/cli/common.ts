@@ -84,7 +84,8 @@ export async function connect(endpoint: Endpoint, opts: ConnectOptions = {}): Pr
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
     connectTimeout: opts.connectTimeoutMs ?? 2000,
-    commandTimeout: opts.commandTimeoutMs ?? 3000,
+    // 0: no deadline (a subscription). ioredis would take 0 as a zero-millisecond deadline.
+    ...(opts.commandTimeoutMs === 0 ? {} : { commandTimeout: opts.commandTimeoutMs ?? 3000 }),
     // A frozen peer never acknowledges the close: do not keep the process waiting for it.
     disconnectTimeout: 100,
   });
