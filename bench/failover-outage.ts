@@ -10,9 +10,7 @@
 //
 //   node dist/bench/failover-outage.js [--runs 5] [--monitors 1|3|5] [--systems vigil,redis-sentinel]
 //                                      [--run-timeout 60] [--json out.json]
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -22,7 +20,6 @@ import {
   nowMs,
   parseInstanceDetails,
   RedisGroup,
-  repoRoot,
   SentinelProcess,
   waitFor,
   withTimeout,
@@ -30,6 +27,7 @@ import {
   type SentinelEvent,
   type SentinelKind,
 } from '../test/harness/index.js';
+import { packageVersion, redisServerVersion, stat, type Stat } from './common.js';
 
 const MASTER = 'mymaster';
 const DOWN_AFTER_MS = 1000;
@@ -396,21 +394,6 @@ function diagnostics(state: RunState): string {
 // ---------------------------------------------------------------------------------------------
 // Statistics and tables.
 
-interface Stat {
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stat(xs: number[]): Stat | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, median, min: s[0]!, max: s[s.length - 1]! };
-}
-
 interface Metric {
   label: string;
   get: (r: RunResult) => number | undefined;
@@ -509,22 +492,7 @@ function runLine(r: RunResult): string {
 }
 
 function environment(): Record<string, string> {
-  const env: Record<string, string> = { node: process.version };
-  try {
-    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version?: string };
-    env['vigil'] = pkg.version ?? 'unknown';
-  } catch {
-    env['vigil'] = 'unknown';
-  }
-  try {
-    env['redis'] = execFileSync(process.env['VIGIL_REDIS_SERVER'] ?? '/usr/bin/redis-server', ['--version'], {
-      encoding: 'utf8',
-      timeout: 5000,
-    }).trim();
-  } catch {
-    env['redis'] = 'unknown';
-  }
-  return env;
+  return { node: process.version, vigil: packageVersion('package.json'), redis: redisServerVersion() };
 }
 
 // ---------------------------------------------------------------------------------------------

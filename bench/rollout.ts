@@ -27,8 +27,8 @@
 //                              [--systems vigil,naive,naive-vigil] [--downtime 3000]
 //                              [--down-after 2000] [--node-timeout 2000] [--run-timeout 150]
 //                              [--json out.json]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,7 +37,13 @@ import { parseArgs } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { LocalCluster } from '../src/rollout/drivers/local-cluster.js';
 import { LocalGroup } from '../src/rollout/drivers/local-group.js';
-import { processAlive, readNodeState, vigilBin, type NodeState } from '../src/rollout/drivers/local.js';
+import {
+  killSupervisedSync,
+  processAlive,
+  readNodeState,
+  vigilBin,
+  type NodeState,
+} from '../src/rollout/drivers/local.js';
 import { parseClusterNodesText } from '../src/rollout/observe.js';
 import {
   cleanupAll,
@@ -47,7 +53,6 @@ import {
   onCleanup,
   onProcessExit,
   parseInfo,
-  repoRoot,
   RespError,
   respExchange,
   trackPid,
@@ -57,6 +62,7 @@ import {
   type RespValue,
   type WriteRecord,
 } from '../test/harness/index.js';
+import { errorText, packageVersion, redisServerVersion, stat, type Stat } from './common.js';
 
 const MASTER = 'mymaster';
 const REPLICAS = 2;
@@ -200,10 +206,6 @@ function reproduceCommand(o: Options): string {
   return parts.join(' ');
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function sentinelBinary(): string {
   return process.env['VIGIL_REDIS_SENTINEL'] ?? '/usr/bin/redis-sentinel';
 }
@@ -219,15 +221,7 @@ const live = new Set<Started>();
 let exitHookInstalled = false;
 
 function killStates(t: Started): void {
-  for (const s of t.states()) {
-    for (const pid of [s.supervisorPid, s.pid]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
-  }
+  killSupervisedSync(t.states());
 }
 
 function track(t: Started & { stop(): Promise<void> }, label: string): () => Promise<void> {
@@ -924,21 +918,6 @@ async function runOnce(
 // ---------------------------------------------------------------------------------------------
 // Statistics and tables.
 
-interface Stat {
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stat(xs: number[]): Stat | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, median, min: s[0]!, max: s[s.length - 1]! };
-}
-
 function fmt(x: number | undefined, digits = 0): string {
   return x === undefined ? '-' : x.toFixed(digits);
 }
@@ -1146,29 +1125,14 @@ function runLine(r: RunResult): string {
 }
 
 function environment(): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     node: process.version,
     cpus: String(availableParallelism()),
     loadAverage: loadavg()[0]!.toFixed(1),
+    vigil: packageVersion('package.json'),
+    ioredis: packageVersion('node_modules', 'ioredis', 'package.json'),
+    redis: redisServerVersion(),
   };
-  const version = (path: string): string => {
-    try {
-      return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
-    } catch {
-      return 'unknown';
-    }
-  };
-  env['vigil'] = version(join(repoRoot(), 'package.json'));
-  env['ioredis'] = version(join(repoRoot(), 'node_modules', 'ioredis', 'package.json'));
-  try {
-    env['redis'] = execFileSync(process.env['VIGIL_REDIS_SERVER'] ?? '/usr/bin/redis-server', ['--version'], {
-      encoding: 'utf8',
-      timeout: 5000,
-    }).trim();
-  } catch {
-    env['redis'] = 'unknown';
-  }
-  return env;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@
 //
 //   node dist/bench/switchover.js [--switchovers 20] [--writers 3] [--systems vigil,redis-sentinel]
 //                                 [--switchover-timeout 60] [--json out.json]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,7 @@ import {
   type WriteRecord,
 } from '../test/harness/index.js';
 import { MonitorCluster } from '../test/harness/monitors.js';
+import { commandOutput, errorText, packageVersion, redisServerVersion } from './common.js';
 
 const MASTER = 'mymaster';
 const MONITORS = 3;
@@ -171,10 +172,6 @@ function reproduceCommand(o: Options): string {
 
 function runBudgetMs(o: Options): number {
   return RUN_OVERHEAD_MS + o.switchovers * (o.switchoverTimeoutMs + SETTLE_MS);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1208,34 +1205,19 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
 }
 
 function environment(): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     node: process.version,
     cpus: String(availableParallelism()),
     loadAverage: loadavg()[0]!.toFixed(1),
+    vigil: packageVersion('package.json'),
+    ioredis: packageVersion('node_modules', 'ioredis', 'package.json'),
+    'node-redis': packageVersion('node_modules', 'redis', 'package.json'),
+    redis: redisServerVersion(),
+    'redis-py': commandOutput(process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3', [
+      '-c',
+      'import sys, redis; print("%s (python %s)" % (redis.__version__, sys.version.split()[0]))',
+    ]),
   };
-  const version = (path: string): string => {
-    try {
-      return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
-    } catch {
-      return 'unknown';
-    }
-  };
-  env['vigil'] = version(join(repoRoot(), 'package.json'));
-  env['ioredis'] = version(join(repoRoot(), 'node_modules', 'ioredis', 'package.json'));
-  env['node-redis'] = version(join(repoRoot(), 'node_modules', 'redis', 'package.json'));
-  const run = (file: string, args: string[]): string => {
-    try {
-      return execFileSync(file, args, { encoding: 'utf8', timeout: 5000 }).trim();
-    } catch {
-      return 'unknown';
-    }
-  };
-  env['redis'] = run(process.env['VIGIL_REDIS_SERVER'] ?? '/usr/bin/redis-server', ['--version']);
-  env['redis-py'] = run(process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3', [
-    '-c',
-    'import sys, redis; print("%s (python %s)" % (redis.__version__, sys.version.split()[0]))',
-  ]);
-  return env;
 }
 
 // ---------------------------------------------------------------------------------------------
