@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitUntil } from '../node/local-process.js';
 import { LocalGroup } from '../rollout/drivers/local-group.js';
-import { readNodeState, spawnSupervisor } from '../rollout/drivers/local.js';
+import { killSupervisedSync, readNodeState, spawnSupervisor } from '../rollout/drivers/local.js';
 import { runRolloutCli } from './rollout.js';
 
 const NAME = 'mymaster';
@@ -32,16 +32,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     group = await LocalGroup.start({ root, name: NAME, replicas: 2, monitors: 3, downAfterMs: 1000, ports });
     // The supervisors are detached (they outlive a rollout): stop them if the demo is interrupted.
     const started = group;
-    process.on('exit', () => {
-      for (const st of started.states())
-        for (const pid of [st.supervisorPid, st.pid]) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
-        }
-    });
+    process.on('exit', () => killSupervisedSync(started.states()));
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
     const pPort = group.data[0]!.port;
     const monitors = group.monitors;
@@ -60,22 +51,12 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
         `    redis-py: Sentinel(${JSON.stringify(sentinels.map((s) => [s.host, s.port]))}).master_for('${NAME}')\n\n`,
     );
 
-    // Wait until every monitor knows both replicas and its two peers.
+    // LocalGroup.start has waited until every monitor knows both replicas and its two peers.
     for (const m of monitors) {
       const c = new Redis({ port: m.port, lazyConnect: true, protocol: 2, retryStrategy: () => null });
       c.on('error', () => undefined);
       await c.connect();
       clients.push(c);
-      await waitUntil(
-        `monitor ${m.port} to discover the group`,
-        async () => {
-          const r = (await c.call('SENTINEL', 'MASTER', NAME)) as string[];
-          const f = new Map<string, string>();
-          for (let i = 0; i + 1 < r.length; i += 2) f.set(r[i] ?? '', r[i + 1] ?? '');
-          return f.get('num-slaves') === '2' && f.get('num-other-sentinels') === '2';
-        },
-        20_000,
-      );
     }
     say('every monitor sees 2 replicas and 2 peer monitors');
     // A replica that has not finished its first sync holds nothing: Vigil would refuse to promote

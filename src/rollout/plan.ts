@@ -233,10 +233,6 @@ function monitorHealth(ms: readonly MonitorNode[], primary: DataNode): Next | un
   for (const m of [...ms].sort(byId)) {
     if (!m.reachable) return wait('monitor-quorum', m.id, `the monitor ${m.id} does not answer`);
   }
-  for (const m of ms) {
-    if (m.failoverInProgress)
-      return wait('failover-in-progress', m.id, `the monitor ${m.id} reports a failover in progress`);
-  }
   for (const m of [...ms].sort(byId)) {
     if (!sameAddr(m.primary, primary.addr))
       return wait(

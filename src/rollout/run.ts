@@ -175,22 +175,18 @@ export async function runRollout(opts: RolloutOptions): Promise<RolloutResult> {
       const deadline = now() + restartTimeout;
       for (;;) {
         const h = await observeOrWait();
+        const stillStale =
+          typeof h === 'string' ? undefined : planRollout(h, opts.plan).stale.find((s) => s.id === step.node);
         if (typeof h !== 'string') {
-          const dd = planRollout(h, opts.plan);
           const node = h.nodes.find((n) => n.id === step.node) ?? h.monitors.find((m) => m.id === step.node);
-          if (node?.reachable && !dd.stale.some((s) => s.id === step.node)) break;
+          if (node?.reachable && !stillStale) break;
         }
-        if (now() > deadline) {
-          const h2 =
-            typeof h === 'string'
-              ? undefined
-              : planRollout(h, opts.plan).stale.find((s) => s.id === step.node);
+        if (now() > deadline)
           return result(
             3,
-            `${step.node} was restarted but ${h2 ? `still ${h2.reasons.join('; ')}` : 'does not answer'} after ${restartTimeout / 1000} s: ` +
+            `${step.node} was restarted but ${stillStale ? `still ${stillStale.reasons.join('; ')}` : 'does not answer'} after ${restartTimeout / 1000} s: ` +
               `check that the restart command restarts it with the desired spec`,
           );
-        }
         await sleep(poll);
       }
       say(`${step.node} restarted (${((now() - stepStart) / 1000).toFixed(1)} s)`);

@@ -11,3 +11,4 @@ export * from './resp.js';
 export * from './sentinel-process.js';
 export * from './wait.js';
 export * from './writer.js';
+export * from './vigil-cli.js';

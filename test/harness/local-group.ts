@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import { LocalCluster, type LocalClusterOptions } from '../../src/rollout/drivers/local-cluster.js';
 import { LocalGroup, type LocalGroupOptions } from '../../src/rollout/drivers/local-group.js';
+import { killSupervisedSync } from '../../src/rollout/drivers/local.js';
 import { onCleanup, onProcessExit, makeTempDir } from './cleanup.js';
 import { waitFor } from './wait.js';
 import { ContinuousWriter } from './writer.js';
@@ -11,16 +12,7 @@ export async function startLocalGroup(opts: Omit<LocalGroupOptions, 'root'> = {}
   const root = makeTempDir('local-group');
   const group = await LocalGroup.start({ ...opts, root });
   onCleanup(`stop local group ${root}`, () => group.stop());
-  onProcessExit(() => {
-    for (const s of group.states())
-      for (const pid of [s.supervisorPid, s.pid]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone.
-        }
-      }
-  });
+  onProcessExit(() => killSupervisedSync(group.states()));
   return group;
 }
 
@@ -63,15 +55,6 @@ export async function startLocalCluster(opts: Omit<LocalClusterOptions, 'root'> 
   const root = makeTempDir('local-cluster');
   const cluster = await LocalCluster.start({ ...opts, root });
   onCleanup(`stop local cluster ${root}`, () => cluster.stop());
-  onProcessExit(() => {
-    for (const s of cluster.states())
-      for (const pid of [s.supervisorPid, s.pid]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone.
-        }
-      }
-  });
+  onProcessExit(() => killSupervisedSync(cluster.states()));
   return cluster;
 }

@@ -4,23 +4,20 @@
  * node's view agreeing before the next step, nothing lost under a cluster client's writes.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { Cluster, type Redis } from 'ioredis';
 import {
   ContinuousWriter,
   parseInfo,
   registerCleanupHooks,
-  repoRoot,
+  runVigil,
   respCommand,
 } from '../harness/index.js';
 import { startLocalCluster } from '../harness/local-group.js';
 
 registerCleanupHooks();
-const run = promisify(execFile);
 
 test('a config change rolls a 3-shard cluster shard by shard with CLUSTER FAILOVER; nothing lost', async () => {
   const cluster = await startLocalCluster({ shards: 3, replicasPerShard: 1 });
@@ -46,33 +43,23 @@ test('a config change rolls a 3-shard cluster shard by shard with CLUSTER FAILOV
     writer.start();
     await writer.waitForAcks(300);
     for (const n of cluster.nodes) appendFileSync(join(n.dir, 'node.conf'), 'hz 20\n');
-    let r: { stdout: string; stderr: string };
-    try {
-      r = await run(
-        process.execPath,
-        [
-          join(repoRoot(), 'bin', 'vigil'),
-          'rollout',
-          '--cluster',
-          `127.0.0.1:${cluster.nodes[0]!.port}`,
-          '--local-root',
-          cluster.root,
-        ],
-        { timeout: 120_000 },
-      );
-    } catch (e) {
-      const x = e as { stdout?: string; stderr?: string };
-      assert.fail(`rollout failed:\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
-    }
-    const lines = r.stdout.split('\n');
+    const r = await runVigil([
+      'rollout',
+      '--cluster',
+      `127.0.0.1:${cluster.nodes[0]!.port}`,
+      '--local-root',
+      cluster.root,
+    ]);
+    assert.equal(r.code, 0, `rollout failed:\n${r.out}\n${r.err}`);
+    const lines = r.out.split('\n');
     const steps = lines.filter((l) => /step \d+:/.test(l));
-    assert.equal(steps.filter((l) => /CLUSTER FAILOVER/.test(l)).length, 3, r.stdout);
-    assert.equal(steps.filter((l) => /restart replica/.test(l)).length, 6, r.stdout);
+    assert.equal(steps.filter((l) => /CLUSTER FAILOVER/.test(l)).length, 3, r.out);
+    assert.equal(steps.filter((l) => /restart replica/.test(l)).length, 6, r.out);
     // Within a shard: its replica, then the handover, then its old primary, before the next shard.
     for (const from of primariesBefore) {
       const handover = steps.findIndex((l) => new RegExp(`over 127\\.0\\.0\\.1:${from} -> `).test(l));
       const restart = steps.findIndex((l) => new RegExp(`restart replica 127\\.0\\.0\\.1:${from} `).test(l));
-      assert.ok(handover >= 0 && restart === handover + 1, r.stdout);
+      assert.ok(handover >= 0 && restart === handover + 1, r.out);
     }
     for (const n of cluster.nodes) {
       const i = parseInfo(String(await respCommand('127.0.0.1', n.port, ['INFO', 'all'])));

@@ -3,31 +3,16 @@
  * the operator's message, and that nothing was restarted past the gate.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import type { LocalGroup } from '../../src/rollout/drivers/local-group.js';
-import { RedisServer, registerCleanupHooks, repoRoot, respCommand, waitFor } from '../harness/index.js';
+import { RedisServer, registerCleanupHooks, respCommand, runVigil, waitFor } from '../harness/index.js';
 import { pastStartSeconds, startLocalGroup } from '../harness/local-group.js';
 
 registerCleanupHooks();
-const run = promisify(execFile);
-const VIGIL = join(repoRoot(), 'bin', 'vigil');
 
-async function vigil(
-  args: string[],
-  timeoutMs = 90_000,
-): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await run(process.execPath, [VIGIL, ...args], { timeout: timeoutMs });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
+const vigil = (args: string[]) => runVigil(args, 90_000);
 
 function rollout(
   group: LocalGroup,

@@ -4,43 +4,27 @@
  * handover of a supervisor, and the exec driver.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { LocalGroup } from '../../src/rollout/drivers/local-group.js';
 import {
   isAlive,
   parseInfo,
   registerCleanupHooks,
-  repoRoot,
   respCommand,
+  runVigil,
+  VIGIL_BIN,
   waitFor,
   type ContinuousWriter,
 } from '../harness/index.js';
 import { pastStartSeconds, sentinelWriter, startLocalGroup } from '../harness/local-group.js';
 
 registerCleanupHooks();
-const run = promisify(execFile);
-const VIGIL = join(repoRoot(), 'bin', 'vigil');
 
-export interface Outcome {
-  code: number;
-  out: string;
-  err: string;
-}
-
-export async function vigil(args: string[], timeoutMs = 120_000): Promise<Outcome> {
-  try {
-    const r = await run(process.execPath, [VIGIL, ...args], { timeout: timeoutMs });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
+const vigil = runVigil;
 
 async function primaryPort(group: LocalGroup): Promise<number> {
   const r = await respCommand('127.0.0.1', group.monitors[0]!.port, [
@@ -171,7 +155,7 @@ test('a rollout killed mid-way (during a replica restart, then during the handov
   // Runs the rollout and SIGKILLs it as soon as its output matches `killAt`.
   const runUntil = (killAt: RegExp) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [VIGIL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [VIGIL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

@@ -1,24 +1,12 @@
 /** `vigil switchover` against a real group: the steps are shown, the exit code tells the outcome. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { RedisGroup, registerCleanupHooks, repoRoot, SentinelProcess } from '../harness/index.js';
+import { RedisGroup, registerCleanupHooks, runVigil, SentinelProcess } from '../harness/index.js';
 
 registerCleanupHooks();
-const run = promisify(execFile);
 const NAME = 'mymaster';
 
-async function vigil(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await run(process.execPath, [join(repoRoot(), 'bin', 'vigil'), ...args], { timeout: 60_000 });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
+const vigil = (args: string[]) => runVigil(args, 60_000);
 
 test('vigil switchover: steps shown, new primary announced, exit 0; an ineligible --to is refused, exit 2', async () => {
   const group = await RedisGroup.start({ replicas: 2, persistence: 'none' });

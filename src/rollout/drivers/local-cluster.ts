@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect, parseInfoText, type Conn } from '../../cli/common.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
 import { parseClusterNodesText } from '../observe.js';
-import { processAlive, readNodeState, spawnSupervisor, stopSupervisor, type NodeState } from './local.js';
+import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
 
 export interface LocalClusterOptions {
   root: string;
@@ -177,23 +177,6 @@ export class LocalCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.nodes.map(async (n) => {
-        const s = readNodeState(n.dir);
-        if (!s) return;
-        try {
-          if (processAlive(s.supervisorPid)) await stopSupervisor(s, 15_000);
-        } catch {
-          /* killed below */
-        }
-        for (const pid of [s.supervisorPid, s.pid]) {
-          try {
-            if (processAlive(pid)) process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }),
-    );
+    await stopSupervisedDirs(this.nodes.map((n) => n.dir));
   }
 }

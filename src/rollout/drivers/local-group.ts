@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '../../cli/common.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
-import { processAlive, readNodeState, spawnSupervisor, stopSupervisor, type NodeState } from './local.js';
+import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
 
 export interface LocalGroupOptions {
   root: string;
@@ -135,31 +135,8 @@ export class LocalGroup {
 
   /** Stops every process: monitors first (no failover while the data nodes stop), then the data nodes. */
   async stop(): Promise<void> {
-    for (const group of [this.monitors, this.data]) {
-      await Promise.all(
-        group.map(async (p) => {
-          const s = readNodeState(p.dir);
-          if (!s) return;
-          try {
-            // SIGKILL the supervisor's server too if the supervisor itself is gone.
-            if (!processAlive(s.supervisorPid)) {
-              if (processAlive(s.pid)) process.kill(s.pid, 'SIGKILL');
-              return;
-            }
-            // Monitors are already stopped: a data node's supervisor cannot hand over, and stops at once.
-            await stopSupervisor(s, 15_000);
-          } catch {
-            /* best effort: the next line kills what is left */
-          }
-          for (const pid of [s.supervisorPid, s.pid]) {
-            try {
-              if (processAlive(pid)) process.kill(pid, 'SIGKILL');
-            } catch {
-              /* gone */
-            }
-          }
-        }),
-      );
-    }
+    // With the monitors gone, a data node's supervisor cannot hand over and stops at once.
+    await stopSupervisedDirs(this.monitors.map((m) => m.dir));
+    await stopSupervisedDirs(this.data.map((d) => d.dir));
   }
 }

@@ -162,6 +162,37 @@ export async function stopSupervisor(state: NodeState, timeoutMs: number): Promi
   await until(`${state.configPath}'s process to exit`, () => !processAlive(state.pid), 5000);
 }
 
+/** SIGKILLs every supervisor and server of these records at once (exit hooks: no waiting). */
+export function killSupervisedSync(states: readonly NodeState[]): void {
+  for (const s of states)
+    for (const pid of [s.supervisorPid, s.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+}
+
+/**
+ * Stops the supervised process of each directory (SIGTERM to its supervisor, with its handover
+ * if it has one), then SIGKILLs whatever is left, including a server whose supervisor is gone.
+ */
+export async function stopSupervisedDirs(dirs: readonly string[], timeoutMs = 15_000): Promise<void> {
+  await Promise.all(
+    dirs.map(async (dir) => {
+      const s = readNodeState(dir);
+      if (!s) return;
+      try {
+        if (processAlive(s.supervisorPid)) await stopSupervisor(s, timeoutMs);
+      } catch {
+        // Best effort: killed below.
+      }
+      killSupervisedSync([s]);
+    }),
+  );
+}
+
 export interface LocalDriverOptions {
   /** The directory whose subdirectories hold one node each. */
   root: string;
