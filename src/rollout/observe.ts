@@ -210,6 +210,7 @@ export async function observeReplication(
   let primaryAddr: NodeAddr | undefined;
   let quorum: number | undefined;
   let lastError: unknown;
+  const unlinked = new Set<string>();
   for (const seed of [...monitorAddrs.values()]) {
     try {
       const master = pairs(await sentinelCall(ctx, seed, 'MASTER', name));
@@ -220,6 +221,8 @@ export async function observeReplication(
       for (const r of pairsList(await sentinelCall(ctx, seed, 'REPLICAS', name))) {
         const a = { host: r['ip'] ?? '', port: num(r['port']) };
         nodeAddrs.set(nodeId(a), a);
+        const flags = (r['flags'] ?? '').split(',');
+        if (flags.includes('disconnected') || flags.includes('s_down')) unlinked.add(nodeId(a));
       }
       for (const s of pairsList(await sentinelCall(ctx, seed, 'SENTINELS', name))) {
         const a = { host: s['ip'] ?? '', port: num(s['port']) };
@@ -241,6 +244,7 @@ export async function observeReplication(
   const primary = await observeNode(ctx, primaryAddr);
   const others = [...nodeAddrs.values()].filter((a) => nodeId(a) !== primary.id);
   const replicas = await Promise.all(others.map((a) => observeNode(ctx, a)));
+  for (const r of replicas) if (unlinked.has(r.id)) r.monitorLinkDown = true;
   // The monitors' own verdict on each replica (Vigil monitors only; redis-sentinel has no
   // SENTINEL CANDIDATES): a handover target they refuse would be turned down.
   const asked = monitors.find((m) => m.reachable);

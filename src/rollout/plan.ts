@@ -229,6 +229,18 @@ function monitorsPlan(
   return { steps, stale };
 }
 
+/** Before a handover: a replica the monitors have no link to would not be repointed by it. */
+function unlinkedReplica(replicas: readonly DataNode[]): Next | undefined {
+  const r = [...replicas].sort(byId).find((x) => x.reachable && x.monitorLinkDown === true);
+  return r
+    ? wait(
+        'monitors-disagree',
+        r.id,
+        `the monitors have no link to ${r.id} yet: a handover now would leave it following the old primary until they reconnect`,
+      )
+    : undefined;
+}
+
 function monitorHealth(ms: readonly MonitorNode[], primary: DataNode): Next | undefined {
   for (const m of [...ms].sort(byId)) {
     if (!m.reachable) return wait('monitor-quorum', m.id, `the monitor ${m.id} does not answer`);
@@ -383,7 +395,8 @@ function planReplication(g: ObservedGroup, opts: PlanOptions): Decision {
     healthGate(g.nodes, (n) => (n === primary ? undefined : primary), lag) ??
     monitorHealth(g.monitors, primary) ??
     shard.block ??
-    (shard.steps.length === 0 ? monitors.block : undefined);
+    (shard.steps.length === 0 ? monitors.block : undefined) ??
+    (plan[0]?.kind === 'switchover' ? unlinkedReplica(replicas) : undefined);
   return decide(plan, staleNodes, warnings, gate);
 }
 

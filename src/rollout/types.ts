@@ -74,6 +74,11 @@ export interface DataNode {
    * a Vigil monitor), when known: a switchover to a replica they refuse would be turned down.
    */
   monitorVerdict?: { eligible: boolean; reason: string } | undefined;
+  /**
+   * The monitors list this replica as disconnected or down: a failover now would not repoint it,
+   * and it would follow the old primary until they reconnect and fix it.
+   */
+  monitorLinkDown?: boolean | undefined;
   running: RunningSpec;
   /** The configuration hash it should run, when the driver can tell. */
   desiredConfigHash?: string | undefined;

@@ -832,6 +832,19 @@ describe('gates', () => {
       for (const m of g.monitors) m.primary = at(6380);
       expectWait(planRollout(g, WANT), 'monitors-disagree', 6380);
     });
+    test('before a handover: a replica the monitors have no link to (it would not be repointed)', () => {
+      const g = replication({ data: NEW });
+      node(g, 6379).running = runs(OLD);
+      node(g, 6381).monitorLinkDown = true;
+      expectWait(planRollout(g, WANT), 'monitors-disagree', 6381);
+      node(g, 6381).monitorLinkDown = false;
+      expectAct(planRollout(g, WANT), `switchover 6379>6380`);
+    });
+    test('a replica restart does not wait for the monitors to relink another replica', () => {
+      const g = replication();
+      node(g, 6381).monitorLinkDown = true;
+      expectAct(planRollout(g, WANT), 'restart-replica 6380');
+    });
   });
 
   describe('monitor-quorum', () => {
