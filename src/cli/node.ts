@@ -177,7 +177,19 @@ export async function runNode(config: string, extra: string[], opts: NodeOptions
     }
     const done = exited;
     child?.kill('SIGTERM');
-    await done;
+    // Redis turns a SIGTERM down at times ("Writing initial AOF, can't exit" right after a full
+    // sync, a failed save) and then just carries on: ask again every second until it exits.
+    let asked = 1;
+    const again = setInterval(() => {
+      if (asked++ === 1)
+        say(`${what} is still running after SIGTERM (see its log): asking again every second`);
+      child?.kill('SIGTERM');
+    }, 1000);
+    try {
+      await done;
+    } finally {
+      clearInterval(again);
+    }
   };
   const onStop = (sig: string): void => {
     if (stopping) return;
