@@ -1,6 +1,14 @@
 /** The monitor's picture of each primary, replica and peer monitor: plain data, no behaviour. */
-import { DEFAULT_PARALLEL_SYNCS, DEFAULT_REPLICA_PRIORITY } from './constants.js';
+import { DEFAULT_REPLICA_PRIORITY } from './constants.js';
+import {
+  replicaKey,
+  settingsOf,
+  type MasterRecord,
+  type MasterSettings,
+  type ReplicaHistoryRecord,
+} from './record.js';
 import type { Addr } from './types.js';
+import type { DeepReadonly } from './view.js';
 
 /** One link (a command connection plus, for data nodes, a pub/sub one) and its liveness clocks. */
 export interface Link {
@@ -41,7 +49,7 @@ export function newLink(id: string, now: number): Link {
   };
 }
 
-export function linkDisconnected(l: Link, pubsub: boolean): boolean {
+export function linkDisconnected(l: Readonly<Pick<Link, 'cc' | 'pc'>>, pubsub: boolean): boolean {
   return !l.cc || (pubsub && !l.pc);
 }
 
@@ -61,7 +69,6 @@ export interface InstanceBase {
   roleReported: Role;
   roleReportedTime: number;
   scriptKillSent: boolean;
-  renamedCommands: Map<string, string>;
 }
 
 export interface ReplicaState extends InstanceBase {
@@ -139,19 +146,11 @@ export type FailoverState =
   | 'reconf_slaves'
   | 'update_config';
 
-export interface MasterState extends InstanceBase {
+export interface MasterState extends InstanceBase, MasterSettings {
   readonly kind: 'master';
   readonly name: string;
-  quorum: number;
-  parallelSyncs: number;
-  failoverTimeoutMs: number;
-  masterRebootDownAfterMs: number;
   masterReboot: boolean;
   masterRebootSince: number;
-  authPass: string | undefined;
-  authUser: string | undefined;
-  notificationScript: string | undefined;
-  clientReconfigScript: string | undefined;
   configEpoch: number;
   oDown: boolean;
   oDownSince: number;
@@ -167,9 +166,6 @@ export interface MasterState extends InstanceBase {
   failoverDelayLogged: number;
   forceFailover: boolean;
   promoted: ReplicaState | undefined;
-  /** Vigil extensions (unused by Sentinel's default rules). */
-  failoverPolicy: 'safe' | 'available';
-  maxLagOnFailover: number | undefined;
   /** How long after ODOWN this monitor waits before starting a failover (see FAILOVER_START_STAGGER). */
   startDelay: number;
   /** The primary's replication history as last seen in its INFO (persisted across restarts). */
@@ -221,29 +217,6 @@ export interface ReplicaHistory {
   synced: boolean;
 }
 
-export interface MasterSpec {
-  name: string;
-  addr: Addr;
-  quorum: number;
-  downAfterMs?: number | undefined;
-  failoverTimeoutMs?: number | undefined;
-  parallelSyncs?: number | undefined;
-  authPass?: string | undefined;
-  authUser?: string | undefined;
-  notificationScript?: string | undefined;
-  clientReconfigScript?: string | undefined;
-  configEpoch?: number | undefined;
-  leaderEpoch?: number | undefined;
-  masterRebootDownAfterMs?: number | undefined;
-  renamedCommands?: ReadonlyMap<string, string> | undefined;
-  knownReplicas?: readonly (Addr & { history?: ReplicaHistory | undefined })[] | undefined;
-  knownSentinels?: readonly { addr: Addr; runId: string }[] | undefined;
-  failoverPolicy?: 'safe' | 'available' | undefined;
-  maxLagOnFailover?: number | undefined;
-  /** The primary's last known replication id and offset, from a previous run. */
-  history?: { replId: string; offset: number } | undefined;
-}
-
 function baseFields(addr: Addr, link: Link, downAfterMs: number, now: number, role: Role) {
   return {
     addr,
@@ -258,38 +231,34 @@ function baseFields(addr: Addr, link: Link, downAfterMs: number, now: number, ro
     roleReported: role,
     roleReportedTime: now,
     scriptKillSent: false,
-    renamedCommands: new Map<string, string>(),
   };
 }
 
-export function newMaster(
-  spec: MasterSpec,
-  defaults: { downAfter: number; failoverTimeout: number },
-  now: number,
-): MasterState {
-  const downAfterMs = spec.downAfterMs ?? defaults.downAfter;
+/** A primary's state, built from its record; the replicas and peers it lists are added by the core. */
+export function newMaster(record: MasterRecord, now: number): MasterState {
+  const settings = settingsOf(record);
+  // Commands are looked up by their lower-case name (see SentinelCore's cmd()).
+  settings.renamedCommands = new Map([...record.renamedCommands].map(([k, v]) => [k.toLowerCase(), v]));
   return {
     kind: 'master',
-    name: spec.name,
-    ...baseFields(spec.addr, newLink(`master:${spec.name}`, now), downAfterMs, now, 'master'),
-    renamedCommands: new Map(spec.renamedCommands ?? []),
-    quorum: spec.quorum,
-    parallelSyncs: spec.parallelSyncs ?? DEFAULT_PARALLEL_SYNCS,
-    failoverTimeoutMs: spec.failoverTimeoutMs ?? defaults.failoverTimeout,
-    masterRebootDownAfterMs: spec.masterRebootDownAfterMs ?? 0,
+    name: record.name,
+    ...baseFields(
+      { host: record.host, port: record.port },
+      newLink(`master:${record.name}`, now),
+      record.downAfterMs,
+      now,
+      'master',
+    ),
+    ...settings,
     masterReboot: false,
     masterRebootSince: 0,
-    authPass: spec.authPass,
-    authUser: spec.authUser,
-    notificationScript: spec.notificationScript,
-    clientReconfigScript: spec.clientReconfigScript,
-    configEpoch: spec.configEpoch ?? 0,
+    configEpoch: record.configEpoch,
     oDown: false,
     oDownSince: 0,
     replicas: new Map(),
     sentinels: new Map(),
     leader: undefined,
-    leaderEpoch: spec.leaderEpoch ?? 0,
+    leaderEpoch: record.leaderEpoch,
     failoverState: 'none',
     failoverEpoch: 0,
     failoverStateChangeTime: 0,
@@ -297,17 +266,44 @@ export function newMaster(
     failoverDelayLogged: 0,
     forceFailover: false,
     promoted: undefined,
-    failoverPolicy: spec.failoverPolicy ?? 'safe',
-    maxLagOnFailover: spec.maxLagOnFailover,
     startDelay: 0,
-    replId: spec.history?.replId,
-    replOffset: spec.history?.offset ?? 0,
+    replId: record.primaryHistory?.replId,
+    replOffset: record.primaryHistory?.offset ?? 0,
     guard: false,
     guardFork: undefined,
     coordinated: undefined,
     reportedReplicaOf: undefined,
     guardPending: undefined,
   };
+}
+
+/**
+ * The replicas a record names, with what is remembered of each: the `known-replica` ones in
+ * file order, then those only named by a `replica-history` line.
+ */
+export function recordedReplicas(record: MasterRecord): (Addr & { history: ReplicaHistory | undefined })[] {
+  const listed = new Set(record.knownReplicas.map((r) => replicaKey(r.host, r.port)));
+  return [
+    ...record.knownReplicas.map((r) => ({
+      host: r.host,
+      port: r.port,
+      history: trustedHistory(record.replicaHistory.get(replicaKey(r.host, r.port))),
+    })),
+    ...[...record.replicaHistory]
+      .filter(([key]) => !listed.has(key))
+      .map(([, h]) => ({ host: h.host, port: h.port, history: trustedHistory(h) })),
+  ];
+}
+
+/**
+ * What the core is told of a replica's past. Without its replication id there is nothing to
+ * check against; without its run id a restart of the replica cannot be detected, so `synced`
+ * could not be trusted (and the first INFO refreshes the rest anyway): the replica then starts
+ * with no history, as after a config from redis-sentinel.
+ */
+function trustedHistory(h: ReplicaHistoryRecord | undefined): ReplicaHistory | undefined {
+  if (h?.replId === undefined || h.runId === undefined) return undefined;
+  return { replId: h.replId, offset: h.offset, runId: h.runId, synced: h.synced };
 }
 
 export function replicaName(addr: Addr): string {
@@ -363,12 +359,12 @@ export function newPeer(master: MasterState, addr: Addr, runId: string, link: Li
   };
 }
 
-export function failoverInProgress(m: MasterState): boolean {
+export function failoverInProgress(m: { readonly failoverState: FailoverState }): boolean {
   return m.failoverState !== 'none';
 }
 
 /** Where clients should go: the promoted replica once it has taken over, else the primary. */
-export function currentMasterAddr(m: MasterState): Addr {
+export function currentMasterAddr(m: DeepReadonly<MasterState>): Addr {
   if (m.promoted && (m.failoverState === 'reconf_slaves' || m.failoverState === 'update_config')) {
     return m.promoted.addr;
   }
@@ -380,4 +376,47 @@ export function noDownFor(i: { sDownSince: number }, oDownSince: number, now: nu
   // Like Sentinel, the since-times are not cleared on recovery: "down recently" counts.
   const when = Math.max(i.sDownSince, oDownSince);
   return when === 0 || now - when > ms;
+}
+
+/**
+ * The record of a primary as it stands now: what the config rewrite writes, and what `newMaster`
+ * rebuilds the same picture from after a restart.
+ */
+export function recordOf(m: DeepReadonly<MasterState>): MasterRecord {
+  const addr = currentMasterAddr(m);
+  const record: MasterRecord = {
+    name: m.name,
+    host: addr.host,
+    port: addr.port,
+    ...settingsOf(m),
+    configEpoch: m.configEpoch,
+    leaderEpoch: m.leaderEpoch,
+    knownReplicas: [],
+    knownSentinels: [],
+    replicaHistory: new Map(),
+  };
+  // Replication history: the replid is what the safety rules need; the offsets are hints, and
+  // are written whenever the file is rewritten (they change too often to be a reason to).
+  if (m.replId !== undefined) record.primaryHistory = { replId: m.replId, offset: m.replOffset };
+  for (const r of m.replicas.values()) {
+    // Mid-failover the promoted replica is the primary's address; record the old one instead
+    // (without a history: the promoted replica's is not the old primary's).
+    const swapped = r.addr.port === addr.port && r.addr.host === addr.host;
+    const a = swapped ? m.addr : r.addr;
+    record.knownReplicas.push({ host: a.host, port: a.port });
+    if (swapped || r.masterReplId === undefined) continue;
+    const h: ReplicaHistoryRecord = {
+      host: a.host,
+      port: a.port,
+      replId: r.masterReplId,
+      offset: r.replOffset,
+      synced: r.syncedSinceRestart,
+    };
+    if (r.runId !== undefined) h.runId = r.runId;
+    record.replicaHistory.set(replicaKey(a.host, a.port), h);
+  }
+  for (const s of m.sentinels.values()) {
+    record.knownSentinels.push({ host: s.addr.host, port: s.addr.port, runid: s.runId });
+  }
+  return record;
 }

@@ -2,14 +2,19 @@
 import type { Timing } from './constants.js';
 import type { MasterState, ReplicaState } from './instance.js';
 import { linkDisconnected } from './instance.js';
+import type { MasterView, ReplicaView } from './view.js';
 
-export interface Candidate {
-  replica: ReplicaState;
+/**
+ * The functions below read a read-only view; called with the core's own state they hand back
+ * the same (writable) replica objects, which the overloads say.
+ */
+export interface Candidate<R extends ReplicaView = ReplicaView> {
+  replica: R;
   eligible: boolean;
   reason: string;
 }
 
-export function compareForPromotion(a: ReplicaState, b: ReplicaState): number {
+export function compareForPromotion(a: ReplicaView, b: ReplicaView): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
   if (a.replOffset !== b.replOffset) return a.replOffset > b.replOffset ? -1 : 1;
   if (a.runId === undefined && b.runId === undefined) return 0;
@@ -21,7 +26,13 @@ export function compareForPromotion(a: ReplicaState, b: ReplicaState): number {
 }
 
 /** Sentinel's eligibility rules, each refusal with an operator-readable reason. */
-export function sentinelCandidates(master: MasterState, timing: Timing, now: number): Candidate[] {
+export function sentinelCandidates(
+  master: MasterState,
+  timing: Readonly<Timing>,
+  now: number,
+): Candidate<ReplicaState>[];
+export function sentinelCandidates(master: MasterView, timing: Readonly<Timing>, now: number): Candidate[];
+export function sentinelCandidates(master: MasterView, timing: Readonly<Timing>, now: number): Candidate[] {
   let maxMasterDownTime = 0;
   if (master.sDown) maxMasterDownTime += now - master.sDownSince;
   maxMasterDownTime += master.downAfterMs * 10;
@@ -43,7 +54,7 @@ export function sentinelCandidates(master: MasterState, timing: Timing, now: num
 }
 
 /** Does this replica hold the primary's history: same replication id, or continuing it? */
-export function historyProblem(master: MasterState, r: ReplicaState): string | undefined {
+export function historyProblem(master: MasterView, r: ReplicaView): string | undefined {
   if (master.replId === undefined) {
     // Nothing to compare with: a replica is judged by Sentinel's rules, but a node that says it
     // is a primary itself is not a replica of this history.
@@ -61,7 +72,13 @@ export function historyProblem(master: MasterState, r: ReplicaState): string | u
  * since its own restart, holds the failing primary's history, and lags no more than
  * max-lag-on-failover. Under `failover-policy available` Sentinel's rules alone apply.
  */
-export function candidates(master: MasterState, timing: Timing, now: number): RankedCandidate[] {
+export function candidates(
+  master: MasterState,
+  timing: Readonly<Timing>,
+  now: number,
+): RankedCandidate<ReplicaState>[];
+export function candidates(master: MasterView, timing: Readonly<Timing>, now: number): RankedCandidate[];
+export function candidates(master: MasterView, timing: Readonly<Timing>, now: number): RankedCandidate[] {
   const base = sentinelCandidates(master, timing, now);
   if (master.failoverPolicy === 'available') return rank(base);
   return rank(
@@ -73,17 +90,17 @@ export function candidates(master: MasterState, timing: Timing, now: number): Ra
         : 'has not completed a sync with its primary since it restarted';
       if (
         reason === '' &&
-        master.maxLagOnFailover !== undefined &&
-        master.replOffset - r.replOffset > master.maxLagOnFailover
+        master.maxLagOnFailoverBytes !== undefined &&
+        master.replOffset - r.replOffset > master.maxLagOnFailoverBytes
       ) {
-        reason = `lags ${master.replOffset - r.replOffset} bytes behind the primary (max-lag-on-failover ${master.maxLagOnFailover})`;
+        reason = `lags ${master.replOffset - r.replOffset} bytes behind the primary (max-lag-on-failover ${master.maxLagOnFailoverBytes})`;
       }
       return reason === '' ? c : { replica: r, eligible: false, reason };
     }),
   );
 }
 
-export interface RankedCandidate extends Candidate {
+export interface RankedCandidate<R extends ReplicaView = ReplicaView> extends Candidate<R> {
   /** 1 for the replica that would be promoted, 2 for the next, ...; 0 when ineligible. */
   rank: number;
 }
@@ -94,6 +111,20 @@ function rank(list: Candidate[]): RankedCandidate[] {
   return list.map((c) => ({ ...c, rank: c.eligible ? ok.indexOf(c.replica) + 1 : 0 }));
 }
 
-export function selectReplica(master: MasterState, timing: Timing, now: number): ReplicaState | undefined {
+export function selectReplica(
+  master: MasterState,
+  timing: Readonly<Timing>,
+  now: number,
+): ReplicaState | undefined;
+export function selectReplica(
+  master: MasterView,
+  timing: Readonly<Timing>,
+  now: number,
+): ReplicaView | undefined;
+export function selectReplica(
+  master: MasterView,
+  timing: Readonly<Timing>,
+  now: number,
+): ReplicaView | undefined {
   return candidates(master, timing, now).find((c) => c.rank === 1)?.replica;
 }

@@ -4,26 +4,22 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SentinelCore } from '../core/core.js';
-import { currentMasterAddr, type MasterState } from '../core/instance.js';
-import type { MasterSpec, ReplicaHistory } from '../core/instance.js';
+import type { SentinelCore } from '../core/core.js';
 import { R, type Reply } from '../resp/reply.js';
 import { Acl } from './acl.js';
 import { commandCategories } from './commands/table.js';
-import {
-  generateMyId,
-  newMasterConfig,
-  replicaKey,
-  type MasterConfig,
-  type ReplicaHistoryConfig,
-  type SentinelConfig,
-} from './config/model.js';
+import type { DaemonStats, Monitor } from './commands/types.js';
+import type { SentinelConfig } from './config/model.js';
 import { rewriteConfigFile } from './config/rewrite.js';
+import { configFromCore, coreFromConfig, peerAuthOf } from './core-config.js';
 import { globMatch } from './glob.js';
 import { Logger } from './logger.js';
 import { PubSubHub } from './pubsub.js';
 import { Runtime } from './runtime.js';
 import { ClientServer } from './server.js';
+import { REDIS_COMPAT_VERSION, VIGIL_VERSION } from './version.js';
+
+export { REDIS_COMPAT_VERSION, VIGIL_VERSION } from './version.js';
 
 export interface DaemonOptions {
   config: SentinelConfig;
@@ -34,17 +30,9 @@ export interface DaemonOptions {
   exit?: (code: number) => void;
 }
 
-export interface DaemonStats {
-  startedAt: number;
-  totalConnections: number;
-  totalCommands: number;
-  rejectedConnections: number;
-  totalNetInput: number;
-  totalNetOutput: number;
-}
-
-export class Daemon {
-  readonly config: SentinelConfig;
+export class Daemon implements Monitor {
+  /** The loaded configuration, replaced by what was last written (see persist). */
+  private current: SentinelConfig;
   readonly configPath: string;
   readonly core: SentinelCore;
   readonly runtime: Runtime;
@@ -65,7 +53,7 @@ export class Daemon {
   private shuttingDown = false;
 
   constructor(opts: DaemonOptions) {
-    this.config = opts.config;
+    this.current = opts.config;
     this.configPath = opts.configPath;
     this.exit = opts.exit ?? ((code) => process.exit(code));
     this.logger = new Logger(this.config.loglevel, this.config.logfile);
@@ -73,23 +61,8 @@ export class Daemon {
     this.acl.setRequirePass(this.config.requirepass);
     for (const [name, ...rules] of this.config.users) if (name !== undefined) this.acl.setUser(name, rules);
     if (this.config.aclfile !== undefined) this.loadAclFile(this.config.aclfile);
-    const now = Date.now();
     const freshId = this.config.myid === undefined;
-    this.core = new SentinelCore(
-      {
-        myid: this.config.myid ?? generateMyId(),
-        currentEpoch: this.config.currentEpoch,
-        port: this.config.port,
-        announceIp: this.config.announceIp,
-        announcePort: this.config.announcePort,
-        peerAuth: this.config.sentinelPass
-          ? { user: this.config.sentinelUser, pass: this.config.sentinelPass }
-          : { pass: this.config.requirepass },
-      },
-      opts.rand ?? Math.random,
-      now,
-    );
-    for (const m of this.config.masters.values()) this.core.addMaster(masterSpec(m), now);
+    this.core = coreFromConfig(this.config, opts.rand ?? Math.random, Date.now());
     this.runtime = new Runtime({
       core: this.core,
       logger: this.logger,
@@ -119,8 +92,12 @@ export class Daemon {
     });
   }
 
+  get config(): SentinelConfig {
+    return this.current;
+  }
+
   get settings(): SentinelConfig {
-    return this.config;
+    return this.current;
   }
 
   async start(): Promise<void> {
@@ -147,8 +124,9 @@ export class Daemon {
 
   /** Rewrite the config file with the current state (throws on failure). */
   persist(): void {
-    this.syncConfigFromCore();
-    rewriteConfigFile(this.configPath, this.config);
+    const next = configFromCore(this.core, this.current);
+    rewriteConfigFile(this.configPath, next);
+    this.current = next;
     this.logger.notice('Sentinel new configuration saved on disk');
   }
 
@@ -166,57 +144,6 @@ export class Daemon {
 
   flushConfigReply(): Reply {
     return this.persistQuietly() ? R.ok : R.error('ERR Failed to save config file. Check server logs.');
-  }
-
-  private syncConfigFromCore(): void {
-    const c = this.config;
-    c.myid = this.core.myid;
-    c.currentEpoch = this.core.currentEpoch;
-    const masters = new Map<string, MasterConfig>();
-    for (const m of this.core.masters.values()) {
-      const addr = currentMasterAddr(m);
-      const prev = c.masters.get(m.name);
-      const mc = newMasterConfig(m.name, addr.host, addr.port, m.quorum);
-      if (prev?.definedIn !== undefined) mc.definedIn = prev.definedIn;
-      mc.downAfterMs = m.downAfterMs;
-      mc.failoverTimeoutMs = m.failoverTimeoutMs;
-      mc.parallelSyncs = m.parallelSyncs;
-      if (m.authPass !== undefined) mc.authPass = m.authPass;
-      if (m.authUser !== undefined) mc.authUser = m.authUser;
-      if (m.notificationScript !== undefined) mc.notificationScript = m.notificationScript;
-      if (m.clientReconfigScript !== undefined) mc.clientReconfigScript = m.clientReconfigScript;
-      mc.configEpoch = m.configEpoch;
-      mc.leaderEpoch = m.leaderEpoch;
-      mc.masterRebootDownAfterMs = m.masterRebootDownAfterMs;
-      mc.failoverPolicy = m.failoverPolicy;
-      if (m.maxLagOnFailover !== undefined) mc.maxLagOnFailoverBytes = m.maxLagOnFailover;
-      mc.renamedCommands = new Map(m.renamedCommands);
-      // Replication history: the replid is what the safety rules need; the offsets are hints, and
-      // are written whenever the file is rewritten (they change too often to be a reason to).
-      if (m.replId !== undefined) mc.primaryHistory = { replId: m.replId, offset: m.replOffset };
-      for (const r of m.replicas.values()) {
-        // Mid-failover the promoted replica is the primary's address; record the old one instead
-        // (without a history: the promoted replica's is not the old primary's).
-        const swapped = r.addr.port === addr.port && r.addr.host === addr.host;
-        const a = swapped ? m.addr : r.addr;
-        mc.knownReplicas.push({ host: a.host, port: a.port });
-        if (swapped || r.masterReplId === undefined) continue;
-        const h: ReplicaHistoryConfig = {
-          host: a.host,
-          port: a.port,
-          replId: r.masterReplId,
-          offset: r.replOffset,
-          synced: r.syncedSinceRestart,
-        };
-        if (r.runId !== undefined) h.runId = r.runId;
-        mc.replicaHistory.set(replicaKey(a.host, a.port), h);
-      }
-      for (const s of m.sentinels.values()) {
-        mc.knownSentinels.push({ host: s.addr.host, port: s.addr.port, runid: s.runId });
-      }
-      masters.set(m.name, mc);
-    }
-    c.masters = masters;
   }
 
   // ------------------------------------------------------------------ SENTINEL CONFIG
@@ -257,13 +184,13 @@ export class Daemon {
       }
       case 'announce-ip':
         c.announceIp = value === '' ? undefined : value;
-        this.core.announceIp = c.announceIp;
+        this.core.setAnnounce({ ip: c.announceIp });
         break;
       case 'announce-port': {
         const v = Number(value);
         if (!/^\d+$/.test(value) || v > 65535) return bad();
         c.announcePort = v;
-        this.core.announcePort = v;
+        this.core.setAnnounce({ port: v });
         break;
       }
       case 'sentinel-user':
@@ -277,96 +204,14 @@ export class Daemon {
       default:
         return R.error(`ERR Invalid argument '${param}' to SENTINEL CONFIG SET`);
     }
-    if (dropPeers) {
-      this.core.peerAuth = c.sentinelPass
-        ? { user: c.sentinelUser, pass: c.sentinelPass }
-        : { pass: c.requirepass };
-    }
-    const reply = this.flushConfigReply();
-    if (dropPeers) this.dropPeerConnections();
-    return reply;
-  }
-
-  dropInstanceConnections(m: MasterState): void {
-    this.runtime.pool.close(m.link.id, 'both');
-    this.core.linkDown(Date.now(), m.link.id, 'cc');
-    this.core.linkDown(Date.now(), m.link.id, 'pc');
-    for (const r of m.replicas.values()) {
-      this.runtime.pool.close(r.link.id, 'both');
-      this.core.linkDown(Date.now(), r.link.id, 'cc');
-      this.core.linkDown(Date.now(), r.link.id, 'pc');
-    }
-  }
-
-  private dropPeerConnections(): void {
-    for (const m of this.core.masters.values()) {
-      for (const s of m.sentinels.values()) {
-        this.runtime.pool.close(s.link.id, 'both');
-        this.core.linkDown(Date.now(), s.link.id, 'cc');
-      }
-    }
+    // New peer credentials: the core reopens its links to peer monitors with them.
+    if (dropPeers) this.runtime.observe(() => this.core.setPeerAuth(Date.now(), peerAuthOf(c)));
+    return this.flushConfigReply();
   }
 }
-
-export const VIGIL_VERSION = '0.1.0';
-/** The Redis version Vigil reports to clients, which gate features on it. */
-export const REDIS_COMPAT_VERSION = '7.0.15';
 
 function randomHex(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += '0123456789abcdef'[randomInt(16)];
   return s;
-}
-
-export function masterSpec(m: MasterConfig): MasterSpec {
-  return {
-    name: m.name,
-    addr: { host: m.host, port: m.port },
-    quorum: m.quorum,
-    downAfterMs: m.downAfterMs,
-    failoverTimeoutMs: m.failoverTimeoutMs,
-    parallelSyncs: m.parallelSyncs,
-    authPass: m.authPass,
-    authUser: m.authUser,
-    notificationScript: m.notificationScript,
-    clientReconfigScript: m.clientReconfigScript,
-    configEpoch: m.configEpoch,
-    leaderEpoch: m.leaderEpoch,
-    masterRebootDownAfterMs: m.masterRebootDownAfterMs,
-    renamedCommands: new Map([...m.renamedCommands].map(([k, v]) => [k.toLowerCase(), v])),
-    knownReplicas: knownReplicasSpec(m),
-    knownSentinels: m.knownSentinels.map((s) => ({ addr: { host: s.host, port: s.port }, runId: s.runid })),
-    failoverPolicy: m.failoverPolicy,
-    maxLagOnFailover: m.maxLagOnFailoverBytes,
-    history: m.primaryHistory && { replId: m.primaryHistory.replId, offset: m.primaryHistory.offset },
-  };
-}
-
-/**
- * The known replicas with their remembered history: the `known-replica` ones in file order, then
- * those only named by a `replica-history` line.
- */
-function knownReplicasSpec(m: MasterConfig): NonNullable<MasterSpec['knownReplicas']> {
-  const listed = new Set(m.knownReplicas.map((r) => replicaKey(r.host, r.port)));
-  return [
-    ...m.knownReplicas.map((r) => ({
-      host: r.host,
-      port: r.port,
-      history: replicaHistorySpec(m.replicaHistory.get(replicaKey(r.host, r.port))),
-    })),
-    ...[...m.replicaHistory]
-      .filter(([key]) => !listed.has(key))
-      .map(([, h]) => ({ host: h.host, port: h.port, history: replicaHistorySpec(h) })),
-  ];
-}
-
-/**
- * What the core is told of a replica's past. Without its replication id there is nothing to
- * check against; without its run id a restart of the replica cannot be detected, so `synced`
- * could not be trusted (and the first INFO refreshes the rest anyway): the replica then starts
- * with no history, as after a config from redis-sentinel.
- */
-function replicaHistorySpec(h: ReplicaHistoryConfig | undefined): ReplicaHistory | undefined {
-  if (h?.replId === undefined || h.runId === undefined) return undefined;
-  return { replId: h.replId, offset: h.offset, runId: h.runId, synced: h.synced };
 }

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Daemon, VIGIL_VERSION, REDIS_COMPAT_VERSION } from './daemon.js';
+import { Daemon } from './daemon.js';
+import { REDIS_COMPAT_VERSION, VIGIL_VERSION } from './version.js';
 import { checkConfigFileWritable, ConfigError, parseConfig } from './config/parse.js';
 
 const USAGE = `Usage: vigil-sentinel /path/to/sentinel.conf [--<directive> <value> ...]

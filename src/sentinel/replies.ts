@@ -2,11 +2,11 @@
  * Reply shapes of SENTINEL MASTER/REPLICAS/SENTINELS, field for field in redis-sentinel 7.0's
  * order (addReplySentinelRedisInstance). Numbers are bulk strings, as Sentinel sends them.
  */
-import type { AnyInstance } from '../core/events.js';
-import { linkDisconnected, type MasterState } from '../core/instance.js';
+import { linkDisconnected } from '../core/instance.js';
+import type { InstanceView, MasterView } from '../core/view.js';
 import { R, type Reply } from '../resp/reply.js';
 
-function flagsOf(i: AnyInstance): string {
+function flagsOf(i: InstanceView): string {
   const f: string[] = [];
   if (i.sDown) f.push('s_down');
   if (i.kind === 'master' && i.oDown) f.push('o_down');
@@ -27,7 +27,7 @@ function flagsOf(i: AnyInstance): string {
   return f.join(',');
 }
 
-export function instanceReply(i: AnyInstance, now: number): Reply {
+export function instanceReply(i: InstanceView, now: number): Reply {
   const fields: [string, string][] = [];
   const add = (k: string, v: string | number) => fields.push([k, String(v)]);
   add('name', i.name);
@@ -76,7 +76,7 @@ export function instanceReply(i: AnyInstance, now: number): Reply {
   return R.strMap(fields.map(([k, v]) => [k, R.bulk(v)] as const));
 }
 
-export function instancesReply(list: Iterable<AnyInstance>, now: number): Reply {
+export function instancesReply(list: Iterable<InstanceView>, now: number): Reply {
   const out: Reply[] = [];
   for (const i of list) {
     // Sentinel hides replicas that set replica-announced no.
@@ -88,7 +88,7 @@ export function instancesReply(list: Iterable<AnyInstance>, now: number): Reply 
 
 /** INFO's `# Sentinel` section. */
 export function sentinelInfoSection(
-  masters: Iterable<MasterState>,
+  masters: Iterable<MasterView>,
   s: {
     tilt: boolean;
     tiltSinceSeconds: number;

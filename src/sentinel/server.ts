@@ -7,7 +7,7 @@ import { protocolErrorReply, RequestParser } from '../resp/parser.js';
 import { R, type Reply } from '../resp/reply.js';
 import { findCommand, subcommandOf } from './commands/table.js';
 import { NOAUTH, unknownCommand, wrongArity } from './commands/errors.js';
-import type { Daemon } from './daemon.js';
+import type { Monitor } from './commands/types.js';
 import { Session } from './session.js';
 
 /** Redis's client-query-buffer-limit is 1 GB; a monitor never needs more than a few KB per command. */
@@ -30,7 +30,7 @@ export class ClientServer {
   private nextId = 1;
   private nextFd = 8;
 
-  constructor(private readonly daemon: Daemon) {}
+  constructor(private readonly daemon: Monitor) {}
 
   async listen(): Promise<void> {
     const binds = this.daemon.config.bind;

@@ -11,6 +11,7 @@
  * what it last persisted (see persisted.ts).
  */
 import { SentinelCore } from '../../src/core/core.js';
+import { newMasterRecord } from '../../src/core/record.js';
 import type { Addr, CoreReply, Effect, ReplyTag } from '../../src/core/types.js';
 import { restoreCore, snapshotCore, type PersistedState } from './persisted.js';
 
@@ -144,6 +145,15 @@ interface MonitorSlot {
 
 const key = (a: Addr) => `${a.host}:${a.port}`;
 
+/**
+ * A replication id as Redis makes them (40 hex characters), unique per node, cause and time, so
+ * the config file a monitor writes of it is one the parser accepts.
+ */
+function replIdFor(port: number, cause: 'start' | 'restart' | 'promotion', now: number): string {
+  const c = { start: '0', restart: '1', promotion: '2' }[cause];
+  return `${port.toString(16).padStart(4, '0')}${c}${now.toString(16).padStart(12, '0')}`.padEnd(40, 'e');
+}
+
 /** A binary heap of pending deliveries ordered by (time, sequence): FIFO among equal times. */
 class Agenda {
   private h: Pending[] = [];
@@ -242,7 +252,7 @@ export class World {
       role: master === undefined ? 'master' : 'slave',
       master: master === undefined ? undefined : { host: '127.0.0.1', port: master },
       alive: true,
-      replId: master === undefined ? `replid-${port}` : (upstream?.replId ?? ''),
+      replId: master === undefined ? replIdFor(port, 'start', 0) : (upstream?.replId ?? ''),
       prevReplIds: [],
       replId2: '',
       secondOffset: -1,
@@ -280,13 +290,10 @@ export class World {
       this.now,
     );
     core.addMaster(
-      {
-        name: 'mymaster',
-        addr: { host: '127.0.0.1', port: masterPort },
-        quorum,
+      newMasterRecord('mymaster', { host: '127.0.0.1', port: masterPort }, quorum, {
         downAfterMs,
         failoverTimeoutMs,
-      },
+      }),
       this.now,
     );
     this.monitors.push(core);
@@ -514,7 +521,7 @@ export class World {
     n.runId = this.newRunId();
     if (!n.persistent || n.role === 'master') {
       n.prevReplIds.push(n.replId);
-      n.replId = `replid-${n.addr.port}-r${this.now}`;
+      n.replId = replIdFor(n.addr.port, 'restart', this.now);
       n.replId2 = '';
       n.secondOffset = -1;
       n.offset = 0;
@@ -595,7 +602,7 @@ export class World {
             n.prevReplIds = [];
             n.replId2 = n.replId;
             n.secondOffset = n.offset + 1;
-            n.replId = `replid-${n.addr.port}-${this.now}`;
+            n.replId = replIdFor(n.addr.port, 'promotion', this.now);
             n.linkDownSince = 0;
             n.repl.state = 'down';
           }
@@ -643,7 +650,7 @@ export class World {
     slot.frozen = false;
     slot.links = new Map();
     slot.nextTick = this.now + 1 + Math.floor(this.rand() * 100);
-    slot.persisted = snapshotCore(core);
+    slot.persisted = snapshotCore(core, slot.persisted);
     core.announceMonitors(this.now);
     this.perform(idx, core.drain());
     return core;
@@ -839,7 +846,7 @@ export class World {
           break;
         }
         case 'flush-config':
-          slot.persisted = snapshotCore(core);
+          slot.persisted = snapshotCore(core, slot.persisted);
           break;
         default:
           break;

@@ -1,7 +1,7 @@
 /**
  * Durable replication history: `sentinel primary-history` / `sentinel replica-history` lines reach
- * the decision core through `masterSpec`, and the core's state comes back into the file through
- * `Daemon.persist` (which never listens: only `start()` does).
+ * the decision core through its record of a primary, and the core's state comes back into the file
+ * through `Daemon.persist` (which never listens: only `start()` does).
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,10 +9,12 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentinelCore } from '../../src/core/core.js';
-import type { MasterState } from '../../src/core/instance.js';
+import { newMaster, newReplica, recordedReplicas, recordOf } from '../../src/core/instance.js';
+import type { MasterView } from '../../src/core/view.js';
 import { parseConfig } from '../../src/sentinel/config/parse.js';
 import type { SentinelConfig } from '../../src/sentinel/config/model.js';
-import { Daemon, masterSpec } from '../../src/sentinel/daemon.js';
+import { renderConfig } from '../../src/sentinel/config/rewrite.js';
+import { Daemon } from '../../src/sentinel/daemon.js';
 
 const MYID = 'a'.repeat(40);
 const PEER = 'b'.repeat(40);
@@ -54,7 +56,7 @@ function parse(text: string, file: string): SentinelConfig {
   return parseConfig(text, file, { cwd: dir });
 }
 
-function checkRestored(m: MasterState): void {
+function checkRestored(m: MasterView): void {
   assert.equal(m.replId, REPL_OLD);
   assert.equal(m.replOffset, 5000);
   assert.deepEqual([...m.replicas.keys()], ['10.0.0.2:6379', '10.0.0.3:6379', '10.0.0.4:6379']);
@@ -76,11 +78,11 @@ function checkRestored(m: MasterState): void {
 }
 
 describe('durable replication history', () => {
-  it('reaches the core: config -> masterSpec -> SentinelCore', () => {
+  it('reaches the core: config -> record -> SentinelCore', () => {
     const cfg = parse(TEXT, join(dir, 'unused.conf'));
-    const spec = masterSpec(cfg.masters.get('m')!);
-    assert.deepEqual(spec.history, { replId: REPL_OLD, offset: 5000 });
-    assert.deepEqual(spec.knownReplicas, [
+    const record = cfg.masters.get('m')!;
+    assert.deepEqual(record.primaryHistory, { replId: REPL_OLD, offset: 5000 });
+    assert.deepEqual(recordedReplicas(record), [
       {
         host: '10.0.0.2',
         port: 6379,
@@ -99,7 +101,7 @@ describe('durable replication history', () => {
       () => 0.5,
       now,
     );
-    checkRestored(core.addMaster(spec, now)!);
+    checkRestored(core.addMaster(record, now)!);
   });
 
   it('is written back by Daemon.persist and survives a restart', () => {
@@ -110,19 +112,33 @@ describe('durable replication history', () => {
 
     // What a later INFO round teaches the core: a new primary history (the primary restarted
     // empty, say), replicas that followed it, one that restarted and has not synced yet.
-    const m = first.core.masters.get('m')!;
-    m.replId = REPL_NEW;
-    m.replOffset = 100;
-    const r1 = m.replicas.get('10.0.0.2:6379')!;
-    r1.masterReplId = REPL_NEW;
-    r1.replOffset = 90;
-    const r2 = m.replicas.get('10.0.0.3:6379')!;
-    r2.masterReplId = REPL_NEW;
-    r2.replOffset = 80;
-    r2.runId = RUN_R3;
-    r2.syncedSinceRestart = true;
-    const r3 = m.replicas.get('10.0.0.4:6379')!;
-    r3.masterReplId = undefined; // never answered INFO since: no history is written for it
+    const now = Date.now();
+    const info = (replica: string | undefined, addr: string, lines: string[]) =>
+      first.core.reply(
+        now,
+        { t: 'info', master: 'm', addr, ...(replica ? { replica } : {}) },
+        { t: 'string', v: lines.join('\r\n') },
+      );
+    info(undefined, '10.0.0.1:6379', [
+      'role:master',
+      `run_id:${'e'.repeat(40)}`,
+      `master_replid:${REPL_NEW}`,
+      'master_repl_offset:100',
+    ]);
+    const replicaInfo = (runId: string, offset: number, replId: string | undefined, up: boolean) => [
+      'role:slave',
+      `run_id:${runId}`,
+      'master_host:10.0.0.1',
+      'master_port:6379',
+      `master_link_status:${up ? 'up' : 'down'}`,
+      'master_sync_in_progress:0',
+      `slave_repl_offset:${offset}`,
+      ...(replId ? [`master_replid:${replId}`] : []),
+    ];
+    info('10.0.0.2:6379', '10.0.0.2:6379', replicaInfo(RUN_R1, 90, REPL_NEW, true));
+    info('10.0.0.3:6379', '10.0.0.3:6379', replicaInfo(RUN_R3, 80, REPL_NEW, true));
+    // Never answered INFO with a history since: no history is written for it.
+    info('10.0.0.4:6379', '10.0.0.4:6379', replicaInfo(RUN_R3, 0, undefined, false));
     first.persist();
 
     const text = readFileSync(path, 'utf8');
@@ -156,14 +172,19 @@ describe('durable replication history', () => {
 
   it('mid-failover, records the old primary as a replica without the promoted one history', () => {
     const path = join(dir, 'failover.conf');
-    writeFileSync(path, TEXT);
-    const d = new Daemon({ config: parse(TEXT, path), configPath: path, exit: () => undefined });
-    const m = d.core.masters.get('m')!;
+    const record = parse(TEXT, path).masters.get('m')!;
+    const m = newMaster(record, 0);
+    for (const a of recordedReplicas(record)) {
+      const r = newReplica(m, a, 0);
+      if (a.history) r.masterReplId = a.history.replId;
+      m.replicas.set(r.name, r);
+    }
     const promoted = m.replicas.get('10.0.0.2:6379')!;
     m.promoted = promoted;
     m.failoverState = 'reconf_slaves';
-    d.persist();
-    const cfg = parse(readFileSync(path, 'utf8'), path);
+    const written = parse(TEXT, path);
+    written.masters.set('m', recordOf(m));
+    const cfg = parse(renderConfig(TEXT, written), path);
     const mc = cfg.masters.get('m')!;
     assert.equal(`${mc.host}:${mc.port}`, '10.0.0.2:6379');
     assert.ok(mc.knownReplicas.some((r) => r.host === '10.0.0.1' && r.port === 6379));

@@ -4,6 +4,7 @@ import { parseHello } from '../../src/core/hello.js';
 import { parseInfo } from '../../src/core/info.js';
 import { compareForPromotion } from '../../src/core/select-replica.js';
 import { newMaster, newReplica } from '../../src/core/instance.js';
+import { newMasterRecord } from '../../src/core/record.js';
 import { Acl, sha256 } from '../../src/sentinel/acl.js';
 import { globMatch } from '../../src/sentinel/glob.js';
 
@@ -106,8 +107,10 @@ describe('parseHello', () => {
 
 describe("Sentinel's promotion order", () => {
   const m = newMaster(
-    { name: 'm', addr: { host: '127.0.0.1', port: 6379 }, quorum: 1 },
-    { downAfter: 1000, failoverTimeout: 10_000 },
+    newMasterRecord('m', { host: '127.0.0.1', port: 6379 }, 1, {
+      downAfterMs: 1000,
+      failoverTimeoutMs: 10_000,
+    }),
     0,
   );
   const r = (port: number, priority: number, offset: number, runId?: string) => {

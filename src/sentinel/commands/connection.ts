@@ -1,6 +1,6 @@
 /** PING, HELLO, AUTH, QUIT and CLIENT. */
 import { R, type Reply } from '../../resp/reply.js';
-import { REDIS_COMPAT_VERSION } from '../daemon.js';
+import { REDIS_COMPAT_VERSION } from '../version.js';
 import type { Session } from '../session.js';
 import { parseInteger, unknownSubcommand, WRONGPASS, wrongArity } from './errors.js';
 import { reference } from './reference.js';

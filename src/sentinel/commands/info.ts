@@ -1,14 +1,15 @@
 /** INFO (server, clients, cpu, stats, sentinel) and ROLE, in redis-sentinel 7.0's layout. */
 import os from 'node:os';
 import { R } from '../../resp/reply.js';
-import { REDIS_COMPAT_VERSION, type Daemon } from '../daemon.js';
+import { REDIS_COMPAT_VERSION } from '../version.js';
+import type { Monitor } from './types.js';
 import { sentinelInfoSection } from '../replies.js';
 import type { CommandSpec } from './types.js';
 
 const SECTIONS = ['server', 'clients', 'cpu', 'stats', 'sentinel'] as const;
 type Section = (typeof SECTIONS)[number];
 
-function serverSection(d: Daemon, now: number): string {
+function serverSection(d: Monitor, now: number): string {
   // As Redis: whole seconds of the clock since the start second, so that server_time_usec minus
   // uptime gives the start second exactly.
   const up = Math.floor(now / 1000) - Math.floor(d.stats.startedAt / 1000);
@@ -42,7 +43,7 @@ function serverSection(d: Daemon, now: number): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-function clientsSection(d: Daemon): string {
+function clientsSection(d: Monitor): string {
   const sessions = [...d.server.sessions.values()];
   return (
     [
@@ -75,7 +76,7 @@ function cpuSection(): string {
   );
 }
 
-function statsSection(d: Daemon): string {
+function statsSection(d: Monitor): string {
   const s = d.stats;
   return (
     [
@@ -145,7 +146,7 @@ function selectSections(args: readonly string[]): Set<Section> {
   return out;
 }
 
-export function infoText(d: Daemon, args: readonly string[], now: number): string {
+export function infoText(d: Monitor, args: readonly string[], now: number): string {
   const want = selectSections(args);
   const parts: string[] = [];
   if (want.has('server')) parts.push(serverSection(d, now));

@@ -1,15 +1,17 @@
 /** The SENTINEL command, subcommand by subcommand, with redis-sentinel 7.0's replies and errors. */
 import { accessSync, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
-import { TIMING_DEBUG_NAMES, type Timing } from '../../core/constants.js';
-import { currentMasterAddr, type MasterState } from '../../core/instance.js';
+import { TIMING_DEBUG_NAMES } from '../../core/constants.js';
+import type { MasterChange } from '../../core/core.js';
+import { currentMasterAddr } from '../../core/instance.js';
+import { quorumCheck } from '../../core/quorum.js';
 import { candidates } from '../../core/select-replica.js';
+import type { MasterView } from '../../core/view.js';
 import { R, type Reply } from '../../resp/reply.js';
 import { globMatch } from '../glob.js';
 import { instanceReply, instancesReply } from '../replies.js';
-import type { Daemon } from '../daemon.js';
 import { NO_SUCH_MASTER, parseInteger, unknownSubcommand, wrongArity } from './errors.js';
-import type { CommandContext, CommandSpec } from './types.js';
+import type { CommandContext, CommandSpec, Monitor } from './types.js';
 
 const HELP = [
   'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -71,16 +73,16 @@ const ALIASES: Record<string, string> = {
   'is-primary-down-by-addr': 'is-master-down-by-addr',
 };
 
-type Sub = (ctx: CommandContext, d: Daemon) => Reply | undefined;
+type Sub = (ctx: CommandContext, d: Monitor) => Reply | undefined;
 
-function master(d: Daemon, name: string | undefined): MasterState | undefined {
+function master(d: Monitor, name: string | undefined): MasterView | undefined {
   return name === undefined ? undefined : d.core.masters.get(name);
 }
 
 function withMaster(
   ctx: CommandContext,
-  d: Daemon,
-  fn: (m: MasterState) => Reply | undefined,
+  d: Monitor,
+  fn: (m: MasterView) => Reply | undefined,
 ): Reply | undefined {
   const m = master(d, ctx.argv[2]);
   if (!m) return NO_SUCH_MASTER;
@@ -150,7 +152,7 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
  * would be promoted now, with the reason when not. Lets an operator see before a failure what
  * a failover would do.
  */
-function candidatesReply(m: MasterState, d: Daemon, now: number): Reply {
+function candidatesReply(m: MasterView, d: Monitor, now: number): Reply {
   return R.array(
     candidates(m, d.core.timing, now).map((c) => {
       const r = c.replica;
@@ -180,7 +182,7 @@ function candidatesReply(m: MasterState, d: Daemon, now: number): Reply {
   );
 }
 
-function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
+function isMasterDownByAddr(ctx: CommandContext, d: Monitor): Reply {
   const port = parseInteger(ctx.argv[3] ?? '');
   const epoch = parseInteger(ctx.argv[4] ?? '');
   if (port === undefined || epoch === undefined)
@@ -196,7 +198,7 @@ function isMasterDownByAddr(ctx: CommandContext, d: Daemon): Reply {
  * Sentinel's forced failover, unchanged. With it (Valkey 9's syntax): the planned switchover
  * that pauses writes and hands over with FAILOVER, losing no acknowledged write.
  */
-function failover(ctx: CommandContext, d: Daemon): Reply {
+function failover(ctx: CommandContext, d: Monitor): Reply {
   const argv = ctx.argv;
   if (argv.length > 3 && (argv[3] ?? '').toLowerCase() !== 'coordinated')
     return wrongArity('sentinel|failover');
@@ -223,18 +225,19 @@ function failover(ctx: CommandContext, d: Daemon): Reply {
         );
       }
     }
-    const res = d.core.startCoordinated(ctx.now, m, { to, timeoutMs });
+    const res = d.core.startCoordinated(ctx.now, m.name, { to, timeoutMs });
     d.runtime.flushEffects();
     return res.ok ? R.ok : R.error(res.error);
   }
-  const r = d.core.forceFailover(ctx.now, m);
+  const r = d.core.forceFailover(ctx.now, m.name);
   d.runtime.flushEffects();
+  if (r === 'nomaster') return NO_SUCH_MASTER;
   if (r === 'inprog') return R.error('INPROG Failover already in progress');
   if (r === 'nogoodslave') return R.error('NOGOODSLAVE No suitable replica to promote');
   return R.ok;
 }
 
-function pendingScripts(_ctx: CommandContext, d: Daemon): Reply {
+function pendingScripts(_ctx: CommandContext, d: Monitor): Reply {
   const now = Date.now();
   return R.array(
     d.runtime.scripts.queue.map((j) => {
@@ -252,7 +255,7 @@ function pendingScripts(_ctx: CommandContext, d: Daemon): Reply {
   );
 }
 
-function monitor(ctx: CommandContext, d: Daemon): Reply {
+function monitor(ctx: CommandContext, d: Monitor): Reply {
   const [, , name = '', host = '', portS = '', quorumS = ''] = ctx.argv;
   const quorum = parseInteger(quorumS);
   if (quorum === undefined) return R.error('ERR Invalid quorum');
@@ -263,20 +266,19 @@ function monitor(ctx: CommandContext, d: Daemon): Reply {
     return R.error('ERR Invalid IP address or hostname specified');
   }
   if (port < 0 || port > 65535) return R.error('ERR Invalid port number');
-  const m = d.core.addMaster({ name, addr: { host, port }, quorum }, ctx.now);
+  const m = d.core.monitor(ctx.now, name, { host, port }, quorum);
   if (!m) return R.error('ERR Duplicate master name.');
   const reply = d.flushConfigReply();
-  d.core.event('warning', '+monitor', m, ` quorum ${m.quorum}`);
   d.runtime.flushEffects();
   return reply;
 }
 
-function ckquorum(m: MasterState): Reply {
+function ckquorum(m: MasterView): Reply {
   let usable = 1;
-  const voters = m.sentinels.size + 1;
   for (const s of m.sentinels.values()) if (!s.sDown) usable++;
-  const noQuorum = usable < m.quorum;
-  const noAuth = usable < Math.floor(voters / 2) + 1;
+  const reach = quorumCheck(usable, m.sentinels.size + 1, m.quorum);
+  const noQuorum = !reach.quorum;
+  const noAuth = !reach.majority;
   if (!noQuorum && !noAuth) {
     return R.simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`);
   }
@@ -298,7 +300,11 @@ function executable(path: string): boolean {
   }
 }
 
-function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
+/**
+ * SENTINEL SET <name> <option> <value> [<option> <value> ...]: each option is parsed here and
+ * handed to the core as one typed change; options before a bad one stay applied, as in Sentinel.
+ */
+function sentinelSet(ctx: CommandContext, d: Monitor): Reply | undefined {
   const m = master(d, ctx.argv[2]);
   if (!m) return NO_SUCH_MASTER;
   const argv = ctx.argv;
@@ -306,115 +312,21 @@ function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
   let failure: Reply | undefined;
   for (let j = 3; j < argv.length; j++) {
     const option = argv[j] ?? '';
-    const opt = option.toLowerCase();
-    const moreArgs = argv.length - 1 - j;
-    const oldJ = j;
-    let redacted = false;
-    const badfmt = (idx: number): Reply =>
-      R.error(`ERR Invalid argument '${argv[idx] ?? ''}' for SENTINEL SET '${option}'`);
-    const positive = (): number | undefined => {
-      const v = parseInteger(argv[++j] ?? '');
-      return v !== undefined && v > 0 ? v : undefined;
-    };
-    if (opt === 'down-after-milliseconds' && moreArgs > 0) {
-      const v = positive();
-      if (v === undefined) {
-        failure = badfmt(j);
-        break;
-      }
-      m.downAfterMs = v;
-      for (const r of m.replicas.values()) r.downAfterMs = v;
-      for (const s of m.sentinels.values()) s.downAfterMs = v;
-    } else if (opt === 'failover-timeout' && moreArgs > 0) {
-      const v = positive();
-      if (v === undefined) {
-        failure = badfmt(j);
-        break;
-      }
-      m.failoverTimeoutMs = v;
-    } else if (opt === 'parallel-syncs' && moreArgs > 0) {
-      const v = positive();
-      if (v === undefined) {
-        failure = badfmt(j);
-        break;
-      }
-      m.parallelSyncs = v;
-    } else if ((opt === 'notification-script' || opt === 'client-reconfig-script') && moreArgs > 0) {
-      const value = argv[++j] ?? '';
-      if (d.settings.denyScriptsReconfig) {
-        failure = R.error(
-          'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
-        );
-        break;
-      }
-      if (value.length && !executable(value)) {
-        failure = R.error(
-          opt === 'notification-script'
-            ? 'ERR Notification script seems non existing or non executable'
-            : 'ERR Client reconfiguration script seems non existing or non executable',
-        );
-        break;
-      }
-      if (opt === 'notification-script') m.notificationScript = value || undefined;
-      else m.clientReconfigScript = value || undefined;
-    } else if (opt === 'auth-pass' && moreArgs > 0) {
-      m.authPass = argv[++j] || undefined;
-      d.dropInstanceConnections(m);
-      redacted = true;
-    } else if (opt === 'auth-user' && moreArgs > 0) {
-      m.authUser = argv[++j] || undefined;
-      d.dropInstanceConnections(m);
-    } else if (opt === 'quorum' && moreArgs > 0) {
-      const v = positive();
-      if (v === undefined) {
-        failure = badfmt(j);
-        break;
-      }
-      m.quorum = v;
-    } else if (opt === 'rename-command' && moreArgs > 1) {
-      const oldName = argv[++j] ?? '';
-      const newName = argv[++j] ?? '';
-      if (!oldName.length || !newName.length) {
-        failure = badfmt(newName.length ? j - 1 : j);
-        break;
-      }
-      m.renamedCommands.delete(oldName.toLowerCase());
-      if (oldName.toLowerCase() !== newName.toLowerCase())
-        m.renamedCommands.set(oldName.toLowerCase(), newName);
-    } else if (opt === 'master-reboot-down-after-period' && moreArgs > 0) {
-      const v = parseInteger(argv[++j] ?? '');
-      if (v === undefined || v < 0) {
-        failure = badfmt(j);
-        break;
-      }
-      m.masterRebootDownAfterMs = v;
-    } else if (opt === 'failover-policy' && moreArgs > 0) {
-      const v = (argv[++j] ?? '').toLowerCase();
-      if (v !== 'safe' && v !== 'available') {
-        failure = badfmt(j);
-        break;
-      }
-      m.failoverPolicy = v;
-    } else if (opt === 'max-lag-on-failover' && moreArgs > 0) {
-      const v = parseInteger(argv[++j] ?? '');
-      if (v === undefined || v < 0) {
-        failure = badfmt(j);
-        break;
-      }
-      m.maxLagOnFailover = v === 0 ? undefined : v;
-    } else {
-      failure = R.error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`);
+    const parsed = parseSetOption(argv, j, d);
+    if ('error' in parsed) {
+      failure = parsed.error;
       break;
     }
+    const used = parsed.used;
+    const echo =
+      used === 2
+        ? ` ${option} ${parsed.redacted ? '******' : argv[j + 1]}`
+        : used === 3
+          ? ` ${option} ${argv[j + 1]} ${argv[j + 2]}`
+          : ` ${option}`;
+    d.core.setOption(ctx.now, m.name, parsed.change, echo);
     changes++;
-    const n = j - oldJ + 1;
-    const text =
-      n === 2
-        ? ` ${argv[oldJ]} ${redacted ? '******' : argv[oldJ + 1]}`
-        : n === 3
-          ? ` ${argv[oldJ]} ${argv[oldJ + 1]} ${argv[oldJ + 2]}`
-          : ` ${argv[oldJ]}`;
-    d.core.event('warning', '+set', m, text);
+    j += used - 1;
   }
   d.runtime.flushEffects();
   if (failure) {
@@ -426,14 +338,80 @@ function sentinelSet(ctx: CommandContext, d: Daemon): Reply | undefined {
   return R.ok;
 }
 
-function sentinelConfig(ctx: CommandContext, d: Daemon): Reply {
+type ParsedOption = { change: MasterChange; used: number; redacted: boolean } | { error: Reply };
+
+/** The option at argv[j] and its value(s), or the error Sentinel gives for them. */
+function parseSetOption(argv: readonly string[], j: number, d: Monitor): ParsedOption {
+  const option = argv[j] ?? '';
+  const opt = option.toLowerCase();
+  const moreArgs = argv.length - 1 - j;
+  const badfmt = (idx: number): { error: Reply } => ({
+    error: R.error(`ERR Invalid argument '${argv[idx] ?? ''}' for SENTINEL SET '${option}'`),
+  });
+  const value = argv[j + 1] ?? '';
+  const num = parseInteger(value);
+  const ok = (change: MasterChange, used = 2, redacted = false): ParsedOption => ({ change, used, redacted });
+  if (moreArgs > 0) {
+    switch (opt) {
+      case 'down-after-milliseconds':
+      case 'failover-timeout':
+      case 'parallel-syncs':
+      case 'quorum':
+        if (num === undefined || num <= 0) return badfmt(j + 1);
+        return ok({ option: opt, value: num });
+      case 'notification-script':
+      case 'client-reconfig-script':
+        if (d.settings.denyScriptsReconfig) {
+          return {
+            error: R.error(
+              'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
+            ),
+          };
+        }
+        if (value.length && !executable(value)) {
+          return {
+            error: R.error(
+              opt === 'notification-script'
+                ? 'ERR Notification script seems non existing or non executable'
+                : 'ERR Client reconfiguration script seems non existing or non executable',
+            ),
+          };
+        }
+        return ok({ option: opt, value: value || undefined });
+      case 'auth-pass':
+        return ok({ option: opt, value: value || undefined }, 2, true);
+      case 'auth-user':
+        return ok({ option: opt, value: value || undefined });
+      case 'master-reboot-down-after-period':
+        if (num === undefined || num < 0) return badfmt(j + 1);
+        return ok({ option: opt, value: num });
+      case 'failover-policy': {
+        const v = value.toLowerCase();
+        if (v !== 'safe' && v !== 'available') return badfmt(j + 1);
+        return ok({ option: opt, value: v });
+      }
+      case 'max-lag-on-failover':
+        if (num === undefined || num < 0) return badfmt(j + 1);
+        return ok({ option: opt, value: num === 0 ? undefined : num });
+    }
+  }
+  if (opt === 'rename-command' && moreArgs > 1) {
+    const command = argv[j + 1] ?? '';
+    const renamed = argv[j + 2] ?? '';
+    if (!command.length || !renamed.length) return badfmt(renamed.length ? j + 1 : j + 2);
+    return ok({ option: opt, command, renamed }, 3);
+  }
+  return { error: R.error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`) };
+}
+
+function sentinelConfig(ctx: CommandContext, d: Monitor): Reply {
   const sub = (ctx.argv[2] ?? '').toLowerCase();
   if (sub === 'set' && ctx.argv.length === 5) return d.configSet(ctx.argv[3] ?? '', ctx.argv[4] ?? '');
   if (sub === 'get' && ctx.argv.length === 4) return d.configGet(ctx.argv[3] ?? '');
   return R.error('ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
 }
 
-function infoCache(ctx: CommandContext, d: Daemon): Reply {
+function infoCache(ctx: CommandContext, d: Monitor): Reply {
   let masters = [...d.core.masters.values()];
   if (ctx.argv.length > 2) {
     const names = new Set(ctx.argv.slice(2));
@@ -462,17 +440,18 @@ function infoCache(ctx: CommandContext, d: Daemon): Reply {
   return R.array(out);
 }
 
-function simulateFailure(ctx: CommandContext, d: Daemon): Reply {
-  d.core.simFailure = { crashAfterElection: false, crashAfterPromotion: false };
+function simulateFailure(ctx: CommandContext, d: Monitor): Reply {
+  const flags = { crashAfterElection: false, crashAfterPromotion: false };
+  d.core.simulateFailure(flags);
   for (const a of ctx.argv.slice(2)) {
     const f = a.toLowerCase();
     if (f === 'crash-after-election') {
-      d.core.simFailure.crashAfterElection = true;
+      flags.crashAfterElection = true;
       d.logger.warning(
         'Failure simulation: this Sentinel will crash after being successfully elected as failover leader',
       );
     } else if (f === 'crash-after-promotion') {
-      d.core.simFailure.crashAfterPromotion = true;
+      flags.crashAfterPromotion = true;
       d.logger.warning(
         'Failure simulation: this Sentinel will crash after promoting the selected replica to master',
       );
@@ -481,12 +460,13 @@ function simulateFailure(ctx: CommandContext, d: Daemon): Reply {
     } else {
       return R.error('ERR Unknown failure simulation specified');
     }
+    d.core.simulateFailure(flags);
   }
   return R.ok;
 }
 
-function debug(ctx: CommandContext, d: Daemon): Reply {
-  const t: Timing = d.core.timing;
+function debug(ctx: CommandContext, d: Monitor): Reply {
+  const t = d.core.timing;
   if (ctx.argv.length === 2) {
     return R.strMap(TIMING_DEBUG_NAMES.map(([name, key]) => [name, R.bulk(String(t[key]))] as const));
   }
@@ -501,7 +481,7 @@ function debug(ctx: CommandContext, d: Daemon): Reply {
     if (v === undefined || v <= 0) {
       return R.error(`ERR Invalid argument '${argv[j] ?? ''}' for SENTINEL DEBUG '${option}'`);
     }
-    t[entry[1]] = v;
+    d.core.setTiming(entry[1], v);
   }
   return R.ok;
 }

@@ -1,9 +1,52 @@
+import type { SentinelCore } from '../../core/core.js';
 import type { Reply } from '../../resp/reply.js';
-import type { Daemon } from '../daemon.js';
+import type { Acl } from '../acl.js';
+import type { SentinelConfig } from '../config/model.js';
+import type { Logger } from '../logger.js';
+import type { PubSubHub } from '../pubsub.js';
+import type { ScriptRunner } from '../scripts.js';
 import type { Session } from '../session.js';
 
+export interface DaemonStats {
+  startedAt: number;
+  totalConnections: number;
+  totalCommands: number;
+  rejectedConnections: number;
+  totalNetInput: number;
+  totalNetOutput: number;
+}
+
+/**
+ * What commands see of the running monitor: the core (its read-only view and its inputs), the
+ * settings, the client-facing parts, and the runtime that carries out what the core decided.
+ */
+export interface Monitor {
+  readonly core: SentinelCore;
+  readonly config: SentinelConfig;
+  readonly settings: SentinelConfig;
+  readonly configPath: string;
+  readonly logger: Logger;
+  readonly hub: PubSubHub;
+  readonly acl: Acl;
+  readonly server: { readonly sessions: ReadonlyMap<number, Session> };
+  readonly runtime: {
+    /** Carry out effects queued by a command handler (SENTINEL SET, MONITOR, votes). */
+    flushEffects(): void;
+    /** Run something that changes the core, then carry out whatever it decided. */
+    observe(fn: () => void): void;
+    readonly scripts: ScriptRunner;
+  };
+  readonly stats: DaemonStats;
+  readonly runId: string;
+  flushConfigReply(): Reply;
+  persistQuietly(): boolean;
+  configGet(pattern: string): Reply;
+  configSet(param: string, value: string): Reply;
+  shutdown(reason: string): Promise<void>;
+}
+
 export interface CommandContext {
-  readonly daemon: Daemon;
+  readonly daemon: Monitor;
   readonly session: Session;
   /** Arguments as strings (binary-safe enough for the sentinel command set). */
   readonly argv: readonly string[];
