@@ -34,6 +34,40 @@ export default tseslint.config(
     },
   },
   {
+    // The decision core does no I/O and knows no shell: it may import only its own modules.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message:
+                'src/core is the pure decision core: import only from src/core itself (no node:*, no packages, no shells).',
+            },
+          ],
+        },
+      ],
+      // No clock and no randomness of its own: time and a random source are inputs.
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'The core takes the time as an input.' },
+        { object: 'Math', property: 'random', message: 'The core takes its random source as an input.' },
+        { object: 'performance', property: 'now', message: 'The core takes the time as an input.' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'process', 'fetch'].map(
+          (name) => ({
+            name,
+            message: 'The core does no I/O and keeps no timers: it returns effects for the shell to perform.',
+          }),
+        ),
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
