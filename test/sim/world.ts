@@ -48,6 +48,8 @@ export interface SimNode {
   synced: boolean;
   /** A paused process (SIGSTOP): it keeps its connections but answers nothing until thawed. */
   frozen: boolean;
+  /** CLIENT PAUSE WRITE: a primary takes no writes until then (0: not paused). */
+  pausedUntil: number;
   /** Whether a restart keeps the data set (RDB/AOF); the role survives either way (CONFIG REWRITE). */
   persistent: boolean;
   /** Bumped at every kill: connections opened to an earlier incarnation are dead. */
@@ -214,6 +216,8 @@ export class World {
   maxLatency = 2;
   /** Called for every event as it is emitted (checkers subscribe here). */
   onEvent: ((e: SimEvent) => void) | undefined;
+  /** Every effect a monitor's core asked for, as it is performed. */
+  onEffect: ((monitor: number, e: Effect) => void) | undefined;
   /** Called for every answer a data node gives a monitor, when it reaches the monitor. */
   onAnswer: ((a: NodeAnswer) => void) | undefined;
   /** Called after every step: every instant at which something happened. */
@@ -260,6 +264,7 @@ export class World {
       priority: 100,
       synced: master === undefined || upstream !== undefined,
       frozen: false,
+      pausedUntil: 0,
       persistent: true,
       incarnation: 1,
       linkDownSince: 0,
@@ -418,7 +423,11 @@ export class World {
   private replicate(ms: number): void {
     if (ms <= 0) return;
     for (const n of this.nodes.values()) {
-      if (n.alive && !n.frozen && n.role === 'master') n.offset += 10 * ms;
+      if (n.alive && !n.frozen && n.role === 'master') {
+        // Writes stop while paused; a pause ending within this step lets the rest of it through.
+        const open = Math.min(ms, Math.max(0, this.now + ms - n.pausedUntil));
+        n.offset += 10 * open;
+      }
     }
     for (const n of this.nodes.values()) {
       if (n.frozen) continue;
@@ -588,39 +597,89 @@ export class World {
     ];
   }
 
+  /**
+   * What a node answers to a batch: the reply of its last command, or EXEC's array for a
+   * transaction. Commands a monitor sends that change nothing modelled here answer OK.
+   */
   private execNode(n: SimNode, cmds: readonly (readonly string[])[]): CoreReply {
-    const first = cmds[0]?.[0];
-    if (first === 'PING') return { t: 'status', v: 'PONG' };
-    if (first === 'INFO') return { t: 'string', v: this.info(n) };
-    if (first === 'MULTI') {
-      const slaveof = cmds.find((c) => c[0] === 'SLAVEOF');
-      if (slaveof) {
-        if (slaveof[1] === 'NO' && slaveof[2] === 'ONE') {
-          if (n.role === 'slave') {
-            n.role = 'master';
-            n.master = undefined;
-            n.prevReplIds = [];
-            n.replId2 = n.replId;
-            n.secondOffset = n.offset + 1;
-            n.replId = replIdFor(n.addr.port, 'promotion', this.now);
-            n.linkDownSince = 0;
-            n.repl.state = 'down';
-          }
-        } else {
-          const to = { host: slaveof[1] ?? '', port: Number(slaveof[2]) };
-          if (n.role === 'master' || !n.master || key(n.master) !== key(to)) {
-            n.role = 'slave';
-            n.master = to;
-            n.prevReplIds = [];
-            n.synced = false;
-            n.linkDownSince = 0;
-            this.replDown(n);
-          }
-        }
-      }
-      return { t: 'array', v: [] };
+    const replies: CoreReply[] = [];
+    for (const cmd of cmds) {
+      if (cmd[0] === 'MULTI' || cmd[0] === 'EXEC') continue;
+      replies.push(this.execOne(n, cmd));
     }
-    return { t: 'status', v: 'OK' };
+    if (cmds[0]?.[0] === 'MULTI') return { t: 'array', v: replies };
+    return replies[replies.length - 1] ?? { t: 'status', v: 'OK' };
+  }
+
+  private execOne(n: SimNode, cmd: readonly string[]): CoreReply {
+    const [name, a1, a2] = cmd;
+    const ok: CoreReply = { t: 'status', v: 'OK' };
+    switch (name) {
+      case 'PING':
+        return { t: 'status', v: 'PONG' };
+      case 'INFO':
+        return { t: 'string', v: this.info(n) };
+      case 'SLAVEOF':
+        if (a1 === 'NO' && a2 === 'ONE') this.promote(n);
+        else this.follow(n, { host: a1 ?? '', port: Number(a2) });
+        return ok;
+      case 'CONFIG':
+        return a1 === 'GET'
+          ? {
+              t: 'array',
+              v: [
+                { t: 'string', v: a2 ?? '' },
+                { t: 'string', v: '10' },
+              ],
+            }
+          : ok;
+      case 'CLIENT':
+        if (a1 === 'PAUSE') n.pausedUntil = this.now + Number(a2);
+        if (a1 === 'UNPAUSE') n.pausedUntil = 0;
+        return ok;
+      case 'FAILOVER':
+        if (a1 === 'TO') this.failoverTo(n, { host: a2 ?? '', port: Number(cmd[3]) });
+        return ok;
+      default:
+        return ok;
+    }
+  }
+
+  private promote(n: SimNode): void {
+    if (n.role !== 'slave') return;
+    n.role = 'master';
+    n.master = undefined;
+    n.prevReplIds = [];
+    n.replId2 = n.replId;
+    n.secondOffset = n.offset + 1;
+    n.replId = replIdFor(n.addr.port, 'promotion', this.now);
+    n.linkDownSince = 0;
+    n.repl.state = 'down';
+  }
+
+  private follow(n: SimNode, to: Addr): void {
+    if (n.role === 'master' || !n.master || key(n.master) !== key(to)) {
+      n.role = 'slave';
+      n.master = to;
+      n.prevReplIds = [];
+      n.synced = false;
+      n.linkDownSince = 0;
+      this.replDown(n);
+    }
+  }
+
+  /**
+   * Redis's FAILOVER TO (with FORCE, as the coordinated switchover sends it once the target has
+   * caught up): the primary becomes a replica of the target, whose PSYNC FAILOVER promotes it
+   * continuing the primary's history, so the old primary resumes with a partial sync.
+   */
+  private failoverTo(n: SimNode, to: Addr): void {
+    const t = this.nodes.get(key(to));
+    if (n.role !== 'master' || !t || !t.alive || t.frozen || !this.reachable(n.addr, t.addr)) return;
+    if (t.role !== 'slave' || !t.master || key(t.master) !== key(n.addr)) return;
+    this.promote(t);
+    this.follow(n, to);
+    n.pausedUntil = 0;
   }
 
   // ------------------------------------------------------------------ monitors
@@ -739,12 +798,21 @@ export class World {
     return { peer: -1, inc: n?.incarnation ?? 0, alive: n?.alive ?? false };
   }
 
+  /** Hand an operator's request to a monitor (SENTINEL FAILOVER...) and carry out what it decided. */
+  command<T>(idx: number, request: (core: SentinelCore) => T): T {
+    const core = this.monitors[idx]!;
+    const res = request(core);
+    this.perform(idx, core.drain());
+    return res;
+  }
+
   private perform(monitorIdx: number, effects: Effect[]): void {
     const slot = this.slots[monitorIdx]!;
     const links = slot.links;
     const core = this.monitors[monitorIdx]!;
     const me = this.monitorAddrs[monitorIdx]!;
     for (const e of effects) {
+      this.onEffect?.(monitorIdx, e);
       switch (e.kind) {
         case 'connect': {
           const target = this.incarnationOf(e.addr);
