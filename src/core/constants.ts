@@ -98,3 +98,19 @@ export const COORDINATED_MIN_TIMEOUT = 100;
 export const COORDINATED_MAX_TIMEOUT = 5000;
 /** The primary's hz while it hands over (see the coordinated switchover in core.ts). */
 export const HANDOVER_HZ = 100;
+/**
+ * Wiped-primary guard: how long to wait for the replicas' fresh INFO before comparing their data
+ * with a primary that restarted with a new history (they resync from it within about a second).
+ */
+export const GUARD_FRESH_INFO_WAIT = 250;
+/**
+ * Fencing a replaced primary that answers as a primary again (see fence.ts): its writes are
+ * paused at once, for this long, renewed while it stays a primary.
+ */
+export const FENCE_PAUSE = 5000;
+/**
+ * A monitor that did not lead the failover leaves the salvage and demotion to the leader for
+ * this long, then demotes the node itself (without salvage: only the leader replays writes, so
+ * no write is replayed twice).
+ */
+export const FENCE_GRACE = 1000;

@@ -12,7 +12,7 @@ import { CoreContext, type CoreOptions, type PeerAuth, type SimFailure } from '.
 import { startCoordinated, type CoordinatedResult } from './coordinated.js';
 import { nextTickDelay, tick } from './cycle.js';
 import { salvageDone, type SalvageOutcome } from './demotion.js';
-import { forceFailover, type StartFailoverResult } from './failover.js';
+import { forceFailover, manualFailover, type StartFailoverResult } from './failover.js';
 import { ensureReplica } from './info-refresh.js';
 import { applyMasterChange, setPeerAuth, setTiming, type MasterChange } from './inputs.js';
 import { newMaster, recordOf, recordedReplicas } from './instance.js';
@@ -131,8 +131,9 @@ export class SentinelCore implements CoreView {
     port: number,
     reqEpoch: number,
     runId: string,
+    switchover = false,
   ): { down: boolean; leader: string; epoch: number } {
-    return isMasterDownByAddr(this.at(now), host, port, reqEpoch, runId);
+    return isMasterDownByAddr(this.at(now), host, port, reqEpoch, runId, switchover);
   }
 
   // ------------------------------------------------------------------ operators' inputs
@@ -230,11 +231,18 @@ export class SentinelCore implements CoreView {
     this.c.simFailure = { ...flags };
   }
 
-  /** SENTINEL FAILOVER <name>: a forced failover that needs no agreement. */
+  /** Sentinel's forced failover, which needs no agreement (the primary may still take writes). */
   forceFailover(now: number, name: string): StartFailoverResult | 'nomaster' {
     const c = this.at(now);
     const m = c.masters.get(name);
     return m ? forceFailover(c, m) : 'nomaster';
+  }
+
+  /** SENTINEL FAILOVER <name>: coordinated while the primary answers (see manualFailover). */
+  manualFailover(now: number, name: string): ReturnType<typeof manualFailover> | 'nomaster' {
+    const c = this.at(now);
+    const m = c.masters.get(name);
+    return m ? manualFailover(c, m) : 'nomaster';
   }
 
   /** SENTINEL FAILOVER <name> COORDINATED [TO host port] [TIMEOUT ms]. */

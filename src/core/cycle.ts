@@ -8,7 +8,8 @@ import type { CoreContext } from './context.js';
 import { checkObjectivelyDown, checkSubjectivelyDown, checkTilt, stillInTilt } from './detection.js';
 import type { AnyInstance } from './events.js';
 import { failoverStep, startFailoverIfNeeded, switchToPromoted } from './failover.js';
-import { maybeStartGuard } from './guard.js';
+import { checkFence } from './fence.js';
+import { maybeStartGuard, settleRebootCheck } from './guard.js';
 import type { MasterState } from './instance.js';
 import { reconnect } from './links.js';
 import { sendPeriodic } from './periodic.js';
@@ -31,7 +32,9 @@ function handleInstance(c: CoreContext, i: AnyInstance, master: MasterState): vo
   sendPeriodic(c, i, master);
   if (stillInTilt(c)) return;
   checkSubjectivelyDown(c, i);
+  if (i.kind === 'replica') checkFence(c, i, master);
   if (i.kind === 'master') {
+    settleRebootCheck(c, i);
     maybeStartGuard(c, i);
     checkObjectivelyDown(c, i);
     if (startFailoverIfNeeded(c, i)) askOthers(c, i, true);

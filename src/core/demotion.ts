@@ -11,7 +11,12 @@ import type { Addr, ReplyTag } from './types.js';
  * SLAVEOF in a transaction that also rewrites the node's config and disconnects its clients,
  * so they ask a monitor where the primary is now. `to` undefined means SLAVEOF NO ONE.
  */
-export function replicaOfCommands(c: CoreContext, m: MasterState, to: Addr | undefined): string[][] {
+export function replicaOfCommands(
+  c: CoreContext,
+  m: MasterState,
+  to: Addr | undefined,
+  unpause = false,
+): string[][] {
   const host = to ? to.host : 'NO';
   const port = to ? String(to.port) : 'ONE';
   return [
@@ -20,6 +25,8 @@ export function replicaOfCommands(c: CoreContext, m: MasterState, to: Addr | und
     [c.cmd(m, 'CONFIG'), 'REWRITE'],
     [c.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'normal'],
     [c.cmd(m, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'],
+    // A fenced node's pause would block the hellos published through it as a replica.
+    ...(unpause ? [[c.cmd(m, 'CLIENT'), 'UNPAUSE']] : []),
     [c.cmd(m, 'EXEC')],
   ];
 }
@@ -45,6 +52,8 @@ export function sendReplicaOf(
 export function demote(c: CoreContext, r: ReplicaState, m: MasterState): void {
   const tag: ReplyTag = { t: 'demote', master: m.name, replica: r.name };
   if (r.salvageRunning) return;
+  // Any monitor may have paused a fenced node's writes; CLIENT UNPAUSE needs Redis 6.2.
+  const unpause = r.fence !== undefined && supportsPause(r.info);
   if (r.salvageFrom) {
     r.salvageRunning = true;
     c.out.push({
@@ -57,12 +66,12 @@ export function demote(c: CoreContext, r: ReplicaState, m: MasterState): void {
       auth: { user: m.authUser, pass: m.authPass },
       replId: r.salvageFrom.replId,
       offset: r.salvageFrom.offset,
-      demote: replicaOfCommands(c, m, m.addr),
+      demote: replicaOfCommands(c, m, m.addr, unpause),
       tag,
     });
     return;
   }
-  sendReplicaOf(c, r, m, m.addr, tag);
+  if (c.send(r.link, replicaOfCommands(c, m, m.addr, unpause), tag)) sendInfo(c, r, m);
 }
 
 export interface SalvageOutcome {
@@ -103,4 +112,12 @@ export function masterLooksSane(c: CoreContext, m: MasterState): boolean {
   return (
     m.roleReported === 'master' && !m.sDown && !m.oDown && c.now - m.infoRefresh < c.timing.infoPeriod * 2
   );
+}
+
+/** CLIENT PAUSE ... WRITE and CLIENT UNPAUSE exist from Redis 6.2 (Valkey has them all). */
+export function supportsPause(info: string | undefined): boolean {
+  const v = /(?:^|\n)redis_version:(\d+)\.(\d+)/.exec(info ?? '');
+  if (!v) return true;
+  const major = Number(v[1]);
+  return major > 6 || (major === 6 && Number(v[2]) >= 2);
 }

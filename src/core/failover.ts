@@ -7,11 +7,14 @@
 import {
   FAILOVER_START_JITTER,
   FAILOVER_START_STAGGER,
+  FENCE_PAUSE,
   MAX_DESYNC,
   SELECT_FRESH_INFO_WAIT,
 } from './constants.js';
 import type { CoreContext } from './context.js';
 import {
+  startCoordinated,
+  type CoordinatedResult,
   coordinatedWaitPromotion,
   completeCoordinatedPromotion,
   finishCoordinated,
@@ -70,6 +73,26 @@ export function forceFailover(c: CoreContext, m: MasterState): StartFailoverResu
   startFailover(c, m);
   m.forceFailover = true;
   return 'ok';
+}
+
+/**
+ * SENTINEL FAILOVER <name>: while the primary answers, a coordinated switchover (no acknowledged
+ * write lost) unless `manual-failover forced` asks for Sentinel's promotion; a primary that does
+ * not answer is failed over the forced way.
+ */
+export function manualFailover(
+  c: CoreContext,
+  m: MasterState,
+): { mode: 'coordinated'; result: CoordinatedResult } | { mode: 'forced'; result: StartFailoverResult } {
+  const answers =
+    !m.sDown &&
+    m.link.cc &&
+    m.roleReported === 'master' &&
+    c.now - m.link.lastAvailTime <= 2 * c.timing.pingPeriod;
+  if (m.manualFailover === 'coordinated' && answers && !failoverInProgress(m)) {
+    return { mode: 'coordinated', result: startCoordinated(c, m, {}) };
+  }
+  return { mode: 'forced', result: forceFailover(c, m) };
 }
 
 /** Run the failover state machine until it waits on something (a reply, a timeout). */
@@ -220,6 +243,17 @@ export function onPromotionConfirmed(c: CoreContext, m: MasterState, r: ReplicaS
   if (c.simFailure.crashAfterPromotion) c.crash('SENTINEL simulate-failure crash-after-promotion');
   c.event('warning', '+failover-state-reconf-slaves', m, '');
   c.clientReconfScript(m, 'leader', m.addr, r.addr);
+  // The old primary still answers (the guard, or it came back mid-failover): from this moment
+  // every write it takes would be lost, so its writes are paused now (see fence.ts).
+  if (!coordinated && !m.sDown && m.link.cc && m.roleReported === 'master') {
+    if (
+      c.send(m.link, [[c.cmd(m, 'CLIENT'), 'PAUSE', String(FENCE_PAUSE), 'WRITE']], {
+        t: 'discard',
+        link: m.link.id,
+      })
+    )
+      m.pausedAtPromotion = c.now;
+  }
   forceHelloUpdate(c, m);
   // Tell the peers and the data nodes now, not at the next timer run.
   for (const i of [m, ...m.sentinels.values(), ...m.replicas.values()]) {

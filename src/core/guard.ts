@@ -2,34 +2,110 @@
  * The wiped-primary guard: a primary that restarts holding less than its replicas would make
  * them resync and lose what it lost. Its best replica is promoted first, before they resync.
  */
-import { FAILOVER_START_JITTER, FAILOVER_START_STAGGER } from './constants.js';
+import { FAILOVER_START_JITTER, FAILOVER_START_STAGGER, GUARD_FRESH_INFO_WAIT } from './constants.js';
 import type { CoreContext } from './context.js';
 import { failoverStep, startFailover } from './failover.js';
-import { failoverInProgress, type MasterState } from './instance.js';
+import type { InfoSnapshot } from './info.js';
+import { failoverInProgress, type MasterState, type ReplicaState } from './instance.js';
+import { sendInfo } from './periodic.js';
+import { addrKey } from './types.js';
 import { askOthers } from './votes.js';
 
-/**
- * A primary that rebooted holding less than its replicas (no persistence: empty, with a new
- * replication id; or an old snapshot: a smaller offset). Returns why, or undefined when it
- * came back whole.
- */
-export function wipedPrimary(
-  c: CoreContext,
-  m: MasterState,
-  replId: string | undefined,
-  offset: number,
-): string | undefined {
-  if (m.replId === undefined || c.tilt || failoverInProgress(m)) return undefined;
-  const holders = [...m.replicas.values()].filter(
+/** What a primary's restart means for the data its replicas hold. */
+export type RebootVerdict =
+  | { readonly kind: 'whole' }
+  | { readonly kind: 'wiped'; readonly why: string }
+  /** A new history: only the data can tell, compared with the replicas' fresh key counts. */
+  | { readonly kind: 'compare-keys' };
+
+/** The replicas that hold the primary's history and could be promoted in its place. */
+function holders(m: MasterState): ReplicaState[] {
+  return [...m.replicas.values()].filter(
     (r) => r.masterReplId === m.replId && r.syncedSinceRestart && r.priority > 0,
   );
-  if (holders.length === 0) return undefined;
-  const best = Math.max(...holders.map((r) => r.replOffset));
-  if (replId !== m.replId) {
-    return `it restarted with a new replication id ${replId ?? '?'} (its history ${m.replId} is only on its replicas, up to offset ${best})`;
+}
+
+/**
+ * A primary rebooted: did it come back holding less than its replicas (without persistence it
+ * comes back empty, from an old snapshot short)? Judged on the data, not on replication ids
+ * alone: Redis gives a restarted primary a new replication id even when it reloaded everything
+ * (from AOF it also starts again at offset 0), so a new id says nothing by itself.
+ */
+export function judgeReboot(c: CoreContext, m: MasterState, info: InfoSnapshot): RebootVerdict {
+  if (m.replId === undefined || c.tilt || failoverInProgress(m)) return { kind: 'whole' };
+  const hs = holders(m);
+  if (hs.length === 0) return { kind: 'whole' };
+  const best = Math.max(...hs.map((r) => r.replOffset));
+  const offset = info.masterReplOffset ?? 0;
+  // It kept its history (same id, or an RDB reload that continues it as replid2): offsets compare.
+  if (info.masterReplId === m.replId) {
+    return offset < best
+      ? { kind: 'wiped', why: `it restarted at offset ${offset}, behind its replicas at ${best}` }
+      : { kind: 'whole' };
   }
-  if (offset < best) return `it restarted at offset ${offset}, behind its replicas at ${best}`;
-  return undefined;
+  if (info.masterReplId2 === m.replId && (info.secondReplOffset ?? 0) > 0) {
+    const kept = (info.secondReplOffset ?? 0) - 1;
+    return kept < best
+      ? { kind: 'wiped', why: `it restarted at offset ${kept}, behind its replicas at ${best}` }
+      : { kind: 'whole' };
+  }
+  return { kind: 'compare-keys' };
+}
+
+/**
+ * A new history: the restarted primary holds `keys`; its replicas hold what they last reported
+ * (asked again at the reboot, so they report the data from before it). Returns why it is wiped,
+ * or undefined when it reloaded its data or there was nothing to protect.
+ */
+export function wipedByKeys(
+  c: CoreContext,
+  m: MasterState,
+  keys: number,
+  newReplId: string | undefined,
+): string | undefined {
+  const hs = holders(m);
+  const held = Math.max(0, ...hs.map((r) => r.keys ?? 0));
+  if (held === 0) return undefined;
+  if (keys >= held) {
+    c.log(
+      'notice',
+      `Primary ${m.name} restarted with a new replication id and ${keys} keys (its replicas hold up to ${held}): it reloaded its data, nothing to protect.`,
+    );
+    return undefined;
+  }
+  return `it restarted with ${keys} keys and a new replication id ${newReplId ?? '?'}, while its replicas hold up to ${held} keys of its history ${m.replId}`;
+}
+
+/**
+ * The primary came back with a new history: ask the replicas that hold the old one what they
+ * hold now (before they resync from it), and keep the old history as the primary's until the
+ * data is compared (settleRebootCheck).
+ */
+export function startRebootCheck(c: CoreContext, m: MasterState, info: InfoSnapshot): void {
+  const hs = holders(m);
+  m.rebootCheck = {
+    askedAt: c.now,
+    waiting: new Set(hs.map((r) => r.name)),
+    newReplId: info.masterReplId,
+    newOffset: info.masterReplOffset ?? 0,
+  };
+  for (const r of hs) sendInfo(c, r, m);
+}
+
+/** Decide once every holder answered, or when waiting longer would let them resync. */
+export function settleRebootCheck(c: CoreContext, m: MasterState): void {
+  const rc = m.rebootCheck;
+  if (!rc) return;
+  if (rc.waiting.size > 0 && c.now - rc.askedAt < GUARD_FRESH_INFO_WAIT) return;
+  m.rebootCheck = undefined;
+  const why = wipedByKeys(c, m, m.keys ?? 0, rc.newReplId);
+  if (why !== undefined) {
+    scheduleGuard(c, m, why, rc.newReplId);
+    return;
+  }
+  m.replId = rc.newReplId;
+  m.replOffset = rc.newOffset;
+  c.flushConfig();
 }
 
 /**
@@ -49,6 +125,8 @@ export function scheduleGuard(
     why,
     newReplId,
     at: c.now + rank * FAILOVER_START_STAGGER + Math.floor(c.rand() * FAILOVER_START_JITTER),
+    addr: addrKey(m.addr),
+    configEpoch: m.configEpoch,
   };
   c.event('warning', '+wiped-primary', m, ` ${why}`);
   maybeStartGuard(c, m);
@@ -56,7 +134,13 @@ export function scheduleGuard(
 
 export function maybeStartGuard(c: CoreContext, m: MasterState): void {
   const g = m.guardPending;
-  if (!g || c.now < g.at) return;
+  if (!g) return;
+  // Decided for another primary or an older configuration: it no longer applies.
+  if (g.addr !== addrKey(m.addr) || g.configEpoch !== m.configEpoch) {
+    m.guardPending = undefined;
+    return;
+  }
+  if (c.now < g.at) return;
   m.guardPending = undefined;
   // Someone else may have started already (we voted for it): then nothing to do here.
   if (failoverInProgress(m) || c.now - m.failoverStartTime < m.failoverTimeoutMs * 2) return;

@@ -5,9 +5,16 @@
  */
 import type { CoreContext } from './context.js';
 import { adoptCompletedHandover } from './coordinated.js';
-import { demote, masterLooksSane, sendReplicaOf } from './demotion.js';
+import { masterLooksSane, sendReplicaOf } from './demotion.js';
+import { fenceStalePrimary } from './fence.js';
 import { onPromotionConfirmed } from './failover.js';
-import { scheduleGuard, wipedPrimary } from './guard.js';
+import {
+  judgeReboot,
+  scheduleGuard,
+  settleRebootCheck,
+  startRebootCheck,
+  type RebootVerdict,
+} from './guard.js';
 import { parseInfo, type InfoSnapshot } from './info.js';
 import {
   failoverInProgress,
@@ -33,9 +40,10 @@ export function ensureReplica(c: CoreContext, m: MasterState, addr: Addr): Repli
 export function refreshInfo(c: CoreContext, i: DataInstance, m: MasterState, text: string): void {
   const info = parseInfo(text);
   i.info = text;
+  if (info.keys !== undefined) i.keys = info.keys;
   if (i.kind === 'replica') i.masterLinkDownTime = 0;
 
-  const wiped = noticeReboot(c, i, info);
+  const verdict = noticeReboot(c, i, info);
   if (i.kind === 'master') discoverReplicas(c, m, info);
   if (i.kind === 'replica') recordReplicaInfo(c, i, info);
   if (i.kind === 'master') {
@@ -45,9 +53,16 @@ export function refreshInfo(c: CoreContext, i: DataInstance, m: MasterState, tex
         : undefined;
   }
   adoptCompletedHandover(c, m);
-  if (wiped !== undefined && i.kind === 'master') {
-    scheduleGuard(c, i, wiped, info.masterReplId);
-  } else if (i.kind === 'master' && info.role === 'master' && info.masterReplId !== undefined) {
+  if (verdict?.kind === 'wiped' && i.kind === 'master') {
+    scheduleGuard(c, i, verdict.why, info.masterReplId);
+  } else if (verdict?.kind === 'compare-keys' && i.kind === 'master') {
+    startRebootCheck(c, i, info);
+  } else if (
+    i.kind === 'master' &&
+    info.role === 'master' &&
+    info.masterReplId !== undefined &&
+    !protectingHistory(m)
+  ) {
     const changed = i.replId !== info.masterReplId;
     i.replId = info.masterReplId;
     i.replOffset = info.masterReplOffset ?? i.replOffset;
@@ -55,31 +70,42 @@ export function refreshInfo(c: CoreContext, i: DataInstance, m: MasterState, tex
     if (changed) c.flushConfig();
   }
   i.infoRefresh = c.now;
+  if (i.kind === 'replica' && m.rebootCheck) {
+    m.rebootCheck.waiting.delete(i.name);
+    settleRebootCheck(c, m);
+  }
 
   noticeRoleChange(c, i, m, info);
   if (c.tilt) return;
   if (i.kind === 'replica') actOnReplicaInfo(c, i, m, info);
 }
 
-/** A new run id is a restart: returns why the primary came back wiped, if it did. */
-function noticeReboot(c: CoreContext, i: DataInstance, info: InfoSnapshot): string | undefined {
+/**
+ * While a restart is being judged, or the guard is pending or running, the history to protect is
+ * the one the replicas hold, not the one the restarted primary reports now.
+ */
+function protectingHistory(m: MasterState): boolean {
+  return m.rebootCheck !== undefined || m.guardPending !== undefined || m.guard;
+}
+
+/** A new run id is a restart: for a primary, what it means for its replicas' data. */
+function noticeReboot(c: CoreContext, i: DataInstance, info: InfoSnapshot): RebootVerdict | undefined {
   if (info.runId === undefined) return undefined;
   if (i.runId === undefined) {
     i.runId = info.runId;
     return undefined;
   }
   if (i.runId === info.runId) return undefined;
-  let wiped: string | undefined;
+  let verdict: RebootVerdict | undefined;
   c.event('notice', '+reboot', i, '');
-  if (i.kind === 'master' && info.role === 'master')
-    wiped = wipedPrimary(c, i, info.masterReplId, info.masterReplOffset ?? 0);
+  if (i.kind === 'master' && info.role === 'master') verdict = judgeReboot(c, i, info);
   if (i.kind === 'replica') i.syncedSinceRestart = false;
   if (i.kind === 'master' && i.masterRebootDownAfterMs !== 0) {
     i.masterReboot = true;
     i.masterRebootSince = c.now;
   }
   i.runId = info.runId;
-  return wiped;
+  return verdict;
 }
 
 function discoverReplicas(c: CoreContext, m: MasterState, info: InfoSnapshot): void {
@@ -141,19 +167,14 @@ function noticeRoleChange(c: CoreContext, i: DataInstance, m: MasterState, info:
 
 function actOnReplicaInfo(c: CoreContext, i: ReplicaState, m: MasterState, info: InfoSnapshot): void {
   const role = info.role;
-  // The first INFO since the failover decides: demote-on-sight applies only until then.
-  const returning =
-    i.demoteOnSight &&
-    role === 'master' &&
-    (i.replacedHistory === undefined || info.masterReplId === i.replacedHistory);
-  if (role !== undefined) i.demoteOnSight = false;
+  if (i.fence && role !== undefined) i.fence.unseen = false;
+  // Once it follows someone it takes no write: the fence has done its work.
+  if (i.fence && role === 'slave') i.fence = undefined;
   if (role === 'master') {
     if (i.promoted && failoverInProgress(m) && m.failoverState === 'wait_promotion') {
       onPromotionConfirmed(c, m, i);
-    } else if (returning && !i.promoted && masterLooksSane(c, m)) {
-      // The replaced primary, back and still taking writes: every write it acknowledges now
-      // would be lost. (Salvaged first, then demoted.)
-      demote(c, i, m);
+    } else if (fenceStalePrimary(c, i, m, info)) {
+      // A replaced primary, back and taking writes: fenced (see fence.ts).
     } else {
       const wait = c.timing.publishPeriod * 4;
       if (

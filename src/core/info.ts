@@ -25,6 +25,8 @@ export interface InfoSnapshot {
   secondReplOffset: number | undefined;
   masterSyncInProgress: boolean | undefined;
   loading: boolean | undefined;
+  /** Keys in every database (`# Keyspace`); undefined when the reply has no keyspace section. */
+  keys: number | undefined;
   fields: ReadonlyMap<string, string>;
 }
 
@@ -61,9 +63,14 @@ function parseReplicaLine(value: string): ReplicaListing | undefined {
 export function parseInfo(text: string): InfoSnapshot {
   const fields = new Map<string, string>();
   const replicas: ReplicaListing[] = [];
+  let keys: number | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('#')) {
+      if (line.trim().toLowerCase() === '# keyspace') keys ??= 0;
+      continue;
+    }
+    if (line === '') continue;
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const key = line.slice(0, colon);
@@ -72,6 +79,10 @@ export function parseInfo(text: string): InfoSnapshot {
     if (/^slave\d+$/.test(key)) {
       const r = parseReplicaLine(value);
       if (r) replicas.push(r);
+    }
+    if (/^db\d+$/.test(key)) {
+      const n = /(?:^|,)keys=(\d+)/.exec(value);
+      keys = (keys ?? 0) + (n ? Number(n[1]) : 0);
     }
   }
   const role = fields.get('role');
@@ -97,6 +108,7 @@ export function parseInfo(text: string): InfoSnapshot {
     secondReplOffset: int(fields.get('second_repl_offset')),
     masterSyncInProgress: syncing === undefined ? undefined : syncing === '1',
     loading: loading === undefined ? undefined : loading === '1',
+    keys,
     fields,
   };
 }

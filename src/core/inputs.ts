@@ -8,7 +8,7 @@ import type { Timing } from './constants.js';
 import type { CoreContext, PeerAuth } from './context.js';
 import type { MasterState } from './instance.js';
 import { closeLink, reconnect } from './links.js';
-import type { FailoverPolicy } from './record.js';
+import type { FailoverPolicy, ManualFailover } from './record.js';
 
 /** One SENTINEL SET option, parsed and validated by the command. */
 export type MasterChange =
@@ -23,6 +23,7 @@ export type MasterChange =
   | { readonly option: 'rename-command'; readonly command: string; readonly renamed: string }
   | { readonly option: 'master-reboot-down-after-period'; readonly value: number }
   | { readonly option: 'failover-policy'; readonly value: FailoverPolicy }
+  | { readonly option: 'manual-failover'; readonly value: ManualFailover }
   | { readonly option: 'max-lag-on-failover'; readonly value: number | undefined };
 
 export function applyMasterChange(c: CoreContext, m: MasterState, change: MasterChange): void {
@@ -66,6 +67,9 @@ export function applyMasterChange(c: CoreContext, m: MasterState, change: Master
       return;
     case 'failover-policy':
       m.failoverPolicy = change.value;
+      return;
+    case 'manual-failover':
+      m.manualFailover = change.value;
       return;
     case 'max-lag-on-failover':
       m.maxLagOnFailoverBytes = change.value;

@@ -66,6 +66,8 @@ export interface InstanceBase {
   lastPubTime: number;
   info: string | undefined;
   infoRefresh: number;
+  /** Keys in its data set, as its last INFO counted them (undefined until known). */
+  keys: number | undefined;
   roleReported: Role;
   roleReportedTime: number;
   scriptKillSent: boolean;
@@ -92,12 +94,8 @@ export interface ReplicaState extends InstanceBase {
   secondReplOffset: number | undefined;
   masterSyncInProgress: boolean;
   loading: boolean;
-  /**
-   * This is a former primary, replaced by a failover with a newer config epoch: it is told to
-   * replicate from the current primary as soon as a link to it opens (even while it is still
-   * frozen, the command waits in its socket), not after Sentinel's 8-second grace period.
-   */
-  demoteOnSight: boolean;
+  /** This node was the primary until a newer configuration replaced it (see fence.ts). */
+  fence: Fence | undefined;
   /**
    * Where this former primary's history forked from the current primary's (the promoted
    * replica's replid2 and second_repl_offset): writes it accepted from there on are salvaged
@@ -106,16 +104,22 @@ export interface ReplicaState extends InstanceBase {
   salvageFrom: { replId: string; offset: number } | undefined;
   salvageRunning: boolean;
   /**
-   * The replication id this node had as the replaced primary. Seen again as a primary with that
-   * id, it is the old primary come back: demoted at once. As a primary with another id it was
-   * promoted by someone since (another monitor's later failover): left to Sentinel's normal rules.
-   */
-  replacedHistory: string | undefined;
-  /**
    * Completed a sync with its primary since its own last restart (run id). A replica that
    * restarted empty and is still syncing holds nothing worth promoting.
    */
   syncedSinceRestart: boolean;
+}
+
+/** A replaced primary, to be stopped from taking writes wherever it shows up as a primary again. */
+export interface Fence {
+  /** Its replication id as the replaced primary (undefined when not known). */
+  history: string | undefined;
+  /** This monitor led the failover that replaced it: it salvages its writes, then demotes it. */
+  leader: boolean;
+  /** No INFO from it since it was replaced: a link opening to it acts at once (it may be frozen). */
+  unseen: boolean;
+  /** When this monitor paused its writes (0: not yet); after FENCE_GRACE it demotes it itself. */
+  pausedAt: number;
 }
 
 export interface PeerState {
@@ -135,6 +139,11 @@ export interface PeerState {
   /** The leader this peer voted for, and in which epoch. */
   leader: string | undefined;
   leaderEpoch: number;
+  /**
+   * Whether the peer understands Vigil's additions to IS-MASTER-DOWN-BY-ADDR (undefined until a
+   * request tells): a redis-sentinel peer answers them with an arity error.
+   */
+  vigil: boolean | undefined;
 }
 
 export type FailoverState =
@@ -182,8 +191,37 @@ export interface MasterState extends InstanceBase, MasterSettings {
   coordinated: CoordinatedSwitch | undefined;
   /** Whom the primary says it replicates from, when its INFO reports role slave. */
   reportedReplicaOf: Addr | undefined;
-  /** A wiped-primary guard failover waiting for this monitor's turn to start. */
-  guardPending: { why: string; newReplId: string | undefined; at: number } | undefined;
+  /** When the leader paused the replaced primary's writes at the promotion (0: it did not). */
+  pausedAtPromotion: number;
+  /** Votes this monitor gave and refused for this primary's failovers (since it started). */
+  votesGranted: number;
+  votesRefused: number;
+  /** `runId:epoch` of the last refusal logged, so a retried request is logged once. */
+  lastRefusal: string | undefined;
+  /**
+   * A wiped-primary guard failover waiting for this monitor's turn to start, for the node and the
+   * configuration it was decided for: a switch to another primary or a newer epoch cancels it.
+   */
+  guardPending: GuardPending | undefined;
+  /** The primary restarted with a new history: its data is being compared with its replicas'. */
+  rebootCheck:
+    | {
+        askedAt: number;
+        /** Replicas whose fresh INFO has not come yet. */
+        waiting: Set<string>;
+        newReplId: string | undefined;
+        newOffset: number;
+      }
+    | undefined;
+}
+
+export interface GuardPending {
+  why: string;
+  newReplId: string | undefined;
+  at: number;
+  /** The primary's address and config epoch when the guard was decided. */
+  addr: string;
+  configEpoch: number;
 }
 
 export interface CoordinatedSwitch {
@@ -228,6 +266,7 @@ function baseFields(addr: Addr, link: Link, downAfterMs: number, now: number, ro
     lastPubTime: now,
     info: undefined,
     infoRefresh: 0,
+    keys: undefined,
     roleReported: role,
     roleReportedTime: now,
     scriptKillSent: false,
@@ -274,6 +313,11 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     coordinated: undefined,
     reportedReplicaOf: undefined,
     guardPending: undefined,
+    rebootCheck: undefined,
+    pausedAtPromotion: 0,
+    votesGranted: 0,
+    votesRefused: 0,
+    lastRefusal: undefined,
   };
 }
 
@@ -332,10 +376,9 @@ export function newReplica(master: MasterState, addr: Addr, now: number): Replic
     secondReplOffset: undefined,
     masterSyncInProgress: false,
     loading: false,
-    demoteOnSight: false,
+    fence: undefined,
     salvageFrom: undefined,
     salvageRunning: false,
-    replacedHistory: undefined,
     syncedSinceRestart: false,
   };
 }
@@ -356,6 +399,7 @@ export function newPeer(master: MasterState, addr: Addr, runId: string, link: Li
     masterDown: false,
     leader: undefined,
     leaderEpoch: 0,
+    vigil: undefined,
   };
 }
 
@@ -363,7 +407,17 @@ export function failoverInProgress(m: { readonly failoverState: FailoverState })
   return m.failoverState !== 'none';
 }
 
-/** Where clients should go: the promoted replica once it has taken over, else the primary. */
+/**
+ * Where clients are sent (GET-MASTER-ADDR-BY-NAME): the promoted replica from the moment it was
+ * told to take over. An old primary that answers again after that is never named again: writes
+ * it took would be lost.
+ */
+export function clientPrimaryAddr(m: DeepReadonly<MasterState>): Addr {
+  if (m.promoted && m.failoverState === 'wait_promotion' && !m.coordinated) return m.promoted.addr;
+  return currentMasterAddr(m);
+}
+
+/** The primary of the current configuration: the promoted replica once it has taken over. */
 export function currentMasterAddr(m: DeepReadonly<MasterState>): Addr {
   if (m.promoted && (m.failoverState === 'reconf_slaves' || m.failoverState === 'update_config')) {
     return m.promoted.addr;

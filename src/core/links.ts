@@ -4,7 +4,7 @@
  */
 import { PRIMARY_RECONNECT_PERIOD } from './constants.js';
 import type { CoreContext, PeerAuth } from './context.js';
-import { demote } from './demotion.js';
+import { fenceOnConnect } from './fence.js';
 import type { AnyInstance } from './events.js';
 import { linkDisconnected, type Link, type MasterState } from './instance.js';
 import { sendInfo, sendPing } from './periodic.js';
@@ -42,7 +42,7 @@ export function reconnect(c: CoreContext, i: AnyInstance, master: MasterState): 
     sendPing(c, i);
     // A node that comes back may have restarted: learn its run id and history at once.
     if (i.kind !== 'sentinel') sendInfo(c, i, master);
-    if (i.kind === 'replica' && i.demoteOnSight && !c.tilt) demote(c, i, master);
+    if (i.kind === 'replica') fenceOnConnect(c, i, master);
   }
   if (needPc) {
     l.pc = true;

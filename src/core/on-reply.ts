@@ -64,7 +64,7 @@ export function onReply(c: CoreContext, tag: ReplyTag, r: CoreReply, batch: numb
       const s = m?.sentinels.get(tag.sentinel);
       if (!m || !s) return;
       settle(s.link, batch);
-      onIsMasterDownReply(c, s, r);
+      onIsMasterDownReply(c, m, s, r, tag.switchover === true);
       actOnMaster(c, m);
       return;
     }

@@ -17,6 +17,16 @@ export const FAILOVER_POLICIES: readonly FailoverPolicy[] = ['safe', 'available'
 export const DEFAULT_FAILOVER_POLICY: FailoverPolicy = 'safe';
 export const DEFAULT_MASTER_REBOOT_DOWN_AFTER_MS = 0;
 
+/**
+ * Vigil-only: what SENTINEL FAILOVER <name> does while the primary answers. `coordinated` (the
+ * default) hands over without losing an acknowledged write (writes paused, the target caught up,
+ * clients moved); `forced` is Sentinel's promotion, which loses what the target had not received.
+ * A primary that does not answer is failed over the forced way either way.
+ */
+export type ManualFailover = 'coordinated' | 'forced';
+export const MANUAL_FAILOVER_MODES: readonly ManualFailover[] = ['coordinated', 'forced'];
+export const DEFAULT_MANUAL_FAILOVER: ManualFailover = 'coordinated';
+
 /** The settings of one monitored primary (`sentinel <option> <name> ...`, `SENTINEL SET`). */
 export interface MasterSettings {
   quorum: number;
@@ -37,6 +47,8 @@ export interface MasterSettings {
   failoverPolicy: FailoverPolicy;
   /** Vigil-only: `sentinel max-lag-on-failover <master> <bytes>`; undefined means no limit. */
   maxLagOnFailoverBytes?: number | undefined;
+  /** Vigil-only: `sentinel manual-failover <master> coordinated|forced`. */
+  manualFailover: ManualFailover;
 }
 
 export interface KnownReplica {
@@ -122,6 +134,7 @@ export function newMasterRecord(
     knownSentinels: [],
     renamedCommands: new Map(),
     failoverPolicy: DEFAULT_FAILOVER_POLICY,
+    manualFailover: DEFAULT_MANUAL_FAILOVER,
     replicaHistory: new Map(),
   };
 }
@@ -148,6 +161,7 @@ export function settingsOf(s: DeepReadonly<MasterSettings>): MasterSettings {
     masterRebootDownAfterMs: s.masterRebootDownAfterMs,
     renamedCommands: new Map(s.renamedCommands),
     failoverPolicy: s.failoverPolicy,
+    manualFailover: s.manualFailover,
   };
   if (s.authPass !== undefined) out.authPass = s.authPass;
   if (s.authUser !== undefined) out.authUser = s.authUser;

@@ -4,7 +4,7 @@
  */
 import type { CoreContext } from './context.js';
 import { ensureReplica } from './info-refresh.js';
-import { replicaName, type MasterState } from './instance.js';
+import { replicaName, type Fence, type MasterState } from './instance.js';
 import { closeLink, releasePeerLink } from './links.js';
 import { addrEqual, type Addr } from './types.js';
 
@@ -30,6 +30,11 @@ export function resetMaster(
   m.failoverStateChangeTime = 0;
   m.failoverStartTime = 0;
   m.promoted = undefined;
+  // A guard decided for the previous picture must not fire against the new one.
+  m.guardPending = undefined;
+  m.rebootCheck = undefined;
+  m.guard = false;
+  m.guardFork = undefined;
   m.runId = undefined;
   m.link.actPingTime = c.now;
   m.link.lastPingTime = 0;
@@ -59,11 +64,15 @@ export function resetMasterAndChangeAddress(
   if (!addrEqual(to, m.addr)) keep.push(m.addr);
   // What we know of each node survives the switch: a replica that synced since its restart
   // still holds its data under the new primary, and the old primary held all of it.
-  const known = new Map<string, { runId: string | undefined; synced: boolean }>();
+  const known = new Map<string, { runId: string | undefined; synced: boolean; fence: Fence | undefined }>();
   for (const r of m.replicas.values())
-    known.set(replicaName(r.addr), { runId: r.runId, synced: r.syncedSinceRestart });
+    known.set(replicaName(r.addr), { runId: r.runId, synced: r.syncedSinceRestart, fence: r.fence });
   if (m.runId !== undefined && m.roleReported === 'master')
-    known.set(replicaName(m.addr), { runId: m.runId, synced: true });
+    known.set(replicaName(m.addr), { runId: m.runId, synced: true, fence: undefined });
+  // The history the replaced primary had, and whether its writes were paused at the promotion.
+  const replacedHistory = lead.replaced ?? m.replId;
+  const pausedAt = m.pausedAtPromotion;
+  m.pausedAtPromotion = 0;
   resetMaster(c, m, { keepSentinels: true, event: false });
   if (!addrEqual(to, old)) {
     // The new primary's history is its own (a promotion starts a new replication id): unknown
@@ -80,12 +89,13 @@ export function resetMasterAndChangeAddress(
     if (k) {
       r.runId = k.runId;
       r.syncedSinceRestart = k.synced;
+      r.fence = k.fence;
     }
     c.event('notice', '+slave', r, '');
-    if (lead.leader && addrEqual(a, old)) {
-      r.demoteOnSight = true;
-      r.salvageFrom = lead.fork;
-      r.replacedHistory = lead.replaced;
+    if (addrEqual(a, old)) {
+      // Replaced, whoever replaced it: fenced wherever it answers as a primary again.
+      r.fence = { history: replacedHistory, leader: lead.leader, unseen: true, pausedAt };
+      if (lead.leader) r.salvageFrom = lead.fork;
     }
   }
   c.flushConfig();

@@ -21,7 +21,13 @@ export type ReplyTag =
   /** `addr`: where the INFO went; a reply from a node no longer at that entry is dropped. */
   | { readonly t: 'info'; readonly master: string; readonly replica?: string; readonly addr: string }
   | { readonly t: 'publish'; readonly master: string; readonly replica?: string; readonly sentinel?: string }
-  | { readonly t: 'is-master-down'; readonly master: string; readonly sentinel: string }
+  /** `switchover`: asked with Vigil's SWITCHOVER marker (a peer that refuses it is asked again without). */
+  | {
+      readonly t: 'is-master-down';
+      readonly master: string;
+      readonly sentinel: string;
+      readonly switchover?: boolean;
+    }
   | { readonly t: 'discard'; readonly link: string }
   /** MULTI; CLIENT PAUSE; INFO replication; EXEC on a primary handing over: the frozen offset. */
   | { readonly t: 'coordinated-pause'; readonly master: string }

@@ -5,6 +5,7 @@
 import { FAST_ASK_PERIOD, MAX_DESYNC, MAX_PENDING_COMMANDS } from './constants.js';
 import type { CoreContext } from './context.js';
 import { failoverInProgress, type MasterState, type PeerState } from './instance.js';
+import { sendInfo } from './periodic.js';
 import { electionResult, tally } from './quorum.js';
 import { addrEqual, type CoreReply } from './types.js';
 
@@ -22,25 +23,54 @@ export function askOthers(c: CoreContext, m: MasterState, forced: boolean): void
     if (!s.link.cc || s.link.pendingCommands >= MAX_PENDING_COMMANDS) continue;
     const period = s.masterDown ? c.timing.askPeriod : Math.min(FAST_ASK_PERIOD, c.timing.askPeriod);
     if (!forced && c.now - s.lastMasterDownReplyTime < period) continue;
-    c.send(
-      s.link,
-      [
-        [
-          'SENTINEL',
-          'is-master-down-by-addr',
-          m.addr.host,
-          String(m.addr.port),
-          String(c.currentEpoch),
-          failoverInProgress(m) ? c.myid : '*',
-        ],
-      ],
-      { t: 'is-master-down', master: m.name, sentinel: s.name },
-    );
+    askPeer(c, m, s);
   }
 }
 
-export function onIsMasterDownReply(c: CoreContext, s: PeerState, r: CoreReply): void {
+/**
+ * One IS-MASTER-DOWN-BY-ADDR to a peer. A planned switchover's vote request carries Vigil's
+ * SWITCHOVER marker: a Vigil peer votes for a switchover of a primary it sees healthy only when
+ * told that is what it is (see voteRefusal). redis-sentinel refuses the extra word; it is asked
+ * again without it (it votes whatever it sees).
+ */
+export function askPeer(c: CoreContext, m: MasterState, s: PeerState): void {
+  const asking = failoverInProgress(m);
+  const switchover = asking && m.coordinated !== undefined && s.vigil !== false;
+  c.send(
+    s.link,
+    [
+      [
+        'SENTINEL',
+        'is-master-down-by-addr',
+        m.addr.host,
+        String(m.addr.port),
+        String(c.currentEpoch),
+        asking ? c.myid : '*',
+        ...(switchover ? [SWITCHOVER_MARKER] : []),
+      ],
+    ],
+    { t: 'is-master-down', master: m.name, sentinel: s.name, ...(switchover ? { switchover } : {}) },
+  );
+}
+
+/** The word Vigil adds to IS-MASTER-DOWN-BY-ADDR when it asks for a planned switchover's vote. */
+export const SWITCHOVER_MARKER = 'SWITCHOVER';
+
+export function onIsMasterDownReply(
+  c: CoreContext,
+  m: MasterState,
+  s: PeerState,
+  r: CoreReply,
+  switchover: boolean,
+): void {
+  if (switchover && r.t === 'error') {
+    // A redis-sentinel peer: it does not know the marker (and votes without being told).
+    s.vigil = false;
+    if (failoverInProgress(m)) askPeer(c, m, s);
+    return;
+  }
   if (r.t !== 'array' || r.v.length !== 3) return;
+  if (switchover) s.vigil = true;
   const [down, leader, epoch] = r.v as [CoreReply, CoreReply, CoreReply];
   if (down.t !== 'int' || leader.t !== 'string' || epoch.t !== 'int') return;
   s.lastMasterDownReplyTime = c.now;
@@ -59,14 +89,11 @@ export function voteLeader(
   reqEpoch: number,
   reqRunId: string,
 ): { leader: string | undefined; epoch: number } {
-  if (reqEpoch > c.currentEpoch) {
-    c.currentEpoch = reqEpoch;
-    c.flushConfig();
-    c.event('warning', '+new-epoch', m, `${c.currentEpoch}`, true);
-  }
+  raiseEpoch(c, m, reqEpoch);
   if (m.leaderEpoch < reqEpoch && c.currentEpoch <= reqEpoch) {
     m.leader = reqRunId;
     m.leaderEpoch = c.currentEpoch;
+    m.votesGranted++;
     c.flushConfig();
     c.event('warning', '+vote-for-leader', m, `${m.leader} ${m.leaderEpoch}`, true);
     if (!c.isMe(m.leader)) {
@@ -76,24 +103,72 @@ export function voteLeader(
   return { leader: m.leader, epoch: m.leaderEpoch };
 }
 
-/** SENTINEL IS-MASTER-DOWN-BY-ADDR, answered from our own view. */
+function raiseEpoch(c: CoreContext, m: MasterState, epoch: number): void {
+  if (epoch <= c.currentEpoch) return;
+  c.currentEpoch = epoch;
+  c.flushConfig();
+  c.event('warning', '+new-epoch', m, `${c.currentEpoch}`, true);
+}
+
+/**
+ * SENTINEL IS-MASTER-DOWN-BY-ADDR, answered from our own view. A vote is given only for a
+ * failover this monitor would start itself (see voteRefusal); otherwise the reply says "no vote"
+ * the way redis-sentinel reads it (`*`), or repeats a vote already given in that epoch.
+ */
 export function isMasterDownByAddr(
   c: CoreContext,
   host: string,
   port: number,
   reqEpoch: number,
   runId: string,
+  switchover = false,
 ): { down: boolean; leader: string; epoch: number } {
   const m = [...c.masters.values()].find((x) => addrEqual(x.addr, { host, port }));
   const down = !c.tilt && m !== undefined && m.sDown;
   let leader: string | undefined;
   let epoch = 0;
   if (m && runId !== '*') {
-    const v = voteLeader(c, m, reqEpoch, runId);
-    leader = v.leader;
-    epoch = v.epoch;
+    const refused = voteRefusal(c, m, switchover);
+    if (refused === undefined) {
+      const v = voteLeader(c, m, reqEpoch, runId);
+      leader = v.leader;
+      epoch = v.epoch;
+    } else {
+      // The epoch still moves on: this monitor's next failover must not reuse one a peer started.
+      raiseEpoch(c, m, reqEpoch);
+      refuseVote(c, m, runId, reqEpoch, refused);
+      if (m.leaderEpoch === reqEpoch) {
+        leader = m.leader;
+        epoch = m.leaderEpoch;
+      }
+    }
   }
   return { down, leader: leader ?? '*', epoch };
+}
+
+/**
+ * Why this monitor will not vote for a failover of `m` now, or undefined when it will: a vote
+ * means "I see it down too" (SDOWN, or no valid reply for down-after), "it came back without its
+ * data" (the wiped-primary guard), or "I was told it is a planned switchover". A minority that
+ * sees a healthy primary down cannot take it away from the majority that sees it up.
+ */
+export function voteRefusal(c: CoreContext, m: MasterState, switchover: boolean): string | undefined {
+  if (m.sDown) return undefined;
+  if (c.now - m.link.lastAvailTime > m.downAfterMs) return undefined;
+  // It restarted and came back (or may have come back) without its data.
+  if (m.guardPending !== undefined || m.guard || m.rebootCheck !== undefined) return undefined;
+  if (switchover) return undefined;
+  return `I see ${m.name} at ${m.addr.host}:${m.addr.port} up (its last valid reply ${c.now - m.link.lastAvailTime} ms ago)`;
+}
+
+function refuseVote(c: CoreContext, m: MasterState, runId: string, epoch: number, why: string): void {
+  m.votesRefused++;
+  const key = `${runId}:${epoch}`;
+  if (m.lastRefusal === key) return;
+  m.lastRefusal = key;
+  c.log('warning', `Refused to vote for ${runId} in epoch ${epoch} to fail over ${m.name}: ${why}.`);
+  // Look again now: if it did just fail (or come back wiped), the next request gets the vote.
+  if (m.link.pendingCommands === 0) sendInfo(c, m, m);
 }
 
 /**
@@ -122,5 +197,8 @@ export function getLeader(c: CoreContext, m: MasterState, epoch: number): string
     }
   }
   if (winner === undefined) return undefined;
-  return electionResult(maxVotes, cast, voters, m.quorum) === 'won' ? winner : undefined;
+  // A planned switchover needs only the majority that makes its epoch's leader unique: the
+  // quorum is how many monitors must agree a primary is down, and this one is not.
+  const quorum = m.coordinated ? 0 : m.quorum;
+  return electionResult(maxVotes, cast, voters, quorum) === 'won' ? winner : undefined;
 }

@@ -4,8 +4,8 @@
  * In each mix (1 Vigil + 2 redis-sentinel, 2 Vigil + 1 redis-sentinel), one after the other:
  *  - a kill -9 of the primary with an election, won by Vigil in the first mix and by
  *    redis-sentinel in the second (the winner is made the first to see the primary down: quorum 1
- *    on it, a long down-after on the others, which vote for it without having to see the primary
- *    down), with a sentinel-aware client writing throughout;
+ *    on it; the others see it down half a second later and vote then, a Vigil voting only for a
+ *    failover of a primary it sees down itself), with a sentinel-aware client writing throughout;
  *  - a failover led by redis-sentinel (SENTINEL FAILOVER on it); the old primary stays a primary
  *    until a monitor turns it into a replica (Sentinel waits 8 s before doing so);
  *  - a failover led by Vigil (SENTINEL FAILOVER on it; by the other Vigil when one of them turned
@@ -48,8 +48,12 @@ const NAME = 'mymaster';
  * (see steerElection) fail it over at once. Observed with redis-sentinel 7.0.15 as the leader.
  */
 const DOWN_AFTER_MS = 2000;
-/** down-after of the monitors that must not be first to see the primary down. */
-const SLOW_DOWN_AFTER_MS = 6000;
+/**
+ * down-after of the monitors that must not be first to see the primary down: they see it down
+ * half a second after the leader, and only then vote for it (a Vigil votes only for a failover of
+ * a primary it sees down itself).
+ */
+const SLOW_DOWN_AFTER_MS = DOWN_AFTER_MS + 500;
 const FAILOVER_TIMEOUT_MS = 5000;
 
 interface Mix {
@@ -197,14 +201,25 @@ function stepper(t: TestContext, c: MonitorCluster) {
 }
 
 /**
- * Makes `leader` the first, and for the others the only, monitor to see the primary down: quorum 1
- * on it, a long down-after on the others (they still vote for it: a vote needs no down report).
+ * Makes `leader` the first, and the only one to start a failover: quorum 1 on it; a longer
+ * down-after and an unreachable quorum on the others, which vote for it once they see the
+ * primary down themselves.
  */
 async function steerElection(c: MonitorCluster, leader: Watched): Promise<void> {
   assert.equal(await leader.monitor.command('SENTINEL', 'SET', NAME, 'quorum', '1'), 'OK');
   for (const w of c.watched.filter((x) => x !== leader)) {
+    // A quorum above the number of monitors: they never reach ODOWN, so never start a failover
+    // of their own; they vote once they see the primary down.
     assert.equal(
-      await w.monitor.command('SENTINEL', 'SET', NAME, 'down-after-milliseconds', SLOW_DOWN_AFTER_MS),
+      await w.monitor.command(
+        'SENTINEL',
+        'SET',
+        NAME,
+        'down-after-milliseconds',
+        SLOW_DOWN_AFTER_MS,
+        'quorum',
+        c.watched.length + 1,
+      ),
       'OK',
     );
   }
@@ -212,8 +227,8 @@ async function steerElection(c: MonitorCluster, leader: Watched): Promise<void> 
 
 /**
  * Kills the primary (SIGKILL) with a sentinel-aware client writing, and checks that exactly one
- * failover follows, led by `leader`, that every monitor converges, that the others voted without
- * seeing the primary down themselves, and that the client carries on writing on the new primary.
+ * failover follows, led by `leader`, that every monitor converges, that the others never reached
+ * ODOWN themselves, and that the client carries on writing on the new primary.
  */
 async function killPrimary(
   t: TestContext,

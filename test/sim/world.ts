@@ -43,6 +43,8 @@ export interface SimNode {
   /** ... up to this offset (second_repl_offset; -1 when none). */
   secondOffset: number;
   offset: number;
+  /** Keys in its data set: a primary gains one per millisecond of writes, replicas copy it. */
+  keys: number;
   priority: number;
   /** True once the replica has synced with its current master. */
   synced: boolean;
@@ -261,6 +263,7 @@ export class World {
       replId2: '',
       secondOffset: -1,
       offset: 0,
+      keys: upstream?.keys ?? 0,
       priority: 100,
       synced: master === undefined || upstream !== undefined,
       frozen: false,
@@ -427,12 +430,16 @@ export class World {
         // Writes stop while paused; a pause ending within this step lets the rest of it through.
         const open = Math.min(ms, Math.max(0, this.now + ms - n.pausedUntil));
         n.offset += 10 * open;
+        n.keys += open;
       }
     }
     for (const n of this.nodes.values()) {
       if (n.frozen) continue;
       const m = this.upstream(n);
-      if (m) n.offset = m.offset;
+      if (m) {
+        n.offset = m.offset;
+        n.keys = m.keys;
+      }
     }
   }
 
@@ -456,6 +463,7 @@ export class World {
       n.replId = m.replId;
     }
     n.offset = m.offset;
+    n.keys = m.keys;
   }
 
   /** At every step: replication links break, reconnect, resync (see ReplLink). */
@@ -499,6 +507,7 @@ export class World {
         n.replId2 = '';
         n.secondOffset = -1;
         n.offset = m.offset;
+        n.keys = m.keys;
       }
       l.state = 'up';
       n.linkDownSince = 0;
@@ -534,6 +543,7 @@ export class World {
       n.replId2 = '';
       n.secondOffset = -1;
       n.offset = 0;
+      if (!n.persistent) n.keys = 0;
       n.synced = n.role === 'master';
     }
     n.repl.state = 'down';
@@ -585,6 +595,8 @@ export class World {
         ...this.replLines(n),
       );
     }
+    lines.push('# Keyspace');
+    if (n.keys > 0) lines.push(`db0:keys=${n.keys},expires=0,avg_ttl=0`);
     return lines.join('\r\n') + '\r\n';
   }
 
@@ -998,7 +1010,7 @@ export class World {
       const peer = this.monitors[rec.peer]!;
       if (!peerSlot.alive || peerSlot.incarnation !== rec.incarnation) return;
       this.toMonitor(rec.peer, peer, () => {
-        const [name, sub, host, port, epoch, runId] = cmds[0] ?? [];
+        const [name, sub, host, port, epoch, runId, marker] = cmds[0] ?? [];
         if (name === 'PING')
           return this.answer(from, core, linkId, rec, serial, tag, { t: 'status', v: 'PONG' }, 1);
         if (name === 'SENTINEL' && sub === 'is-master-down-by-addr') {
@@ -1008,6 +1020,7 @@ export class World {
             Number(port),
             Number(epoch),
             runId ?? '*',
+            marker !== undefined,
           );
           // The vote is persisted (flush-config) before the reply leaves.
           this.perform(rec.peer, peer.drain());

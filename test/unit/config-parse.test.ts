@@ -115,6 +115,7 @@ describe('parseConfig: values', () => {
         'sentinel rename-command mymaster FLUSHALL ""',
         'sentinel master-reboot-down-after-period mymaster 1000',
         'sentinel failover-policy mymaster available',
+        'sentinel manual-failover mymaster forced',
         'sentinel max-lag-on-failover mymaster 1mb',
         'sentinel monitor other 10.0.0.9 6379 1',
       ].join('\n'),
@@ -154,6 +155,7 @@ describe('parseConfig: values', () => {
         ['FLUSHALL', ''],
       ]),
       failoverPolicy: 'available',
+      manualFailover: 'forced',
       maxLagOnFailoverBytes: 1048576,
       replicaHistory: new Map(),
     });
@@ -163,6 +165,7 @@ describe('parseConfig: values', () => {
     assert.equal(other.parallelSyncs, 1);
     assert.equal(other.masterRebootDownAfterMs, 0);
     assert.equal(other.failoverPolicy, 'safe');
+    assert.equal(other.manualFailover, 'coordinated');
     assert.equal(other.maxLagOnFailoverBytes, undefined);
     assert.equal(lookupRenamedCommand(cfg.masters.get('mymaster')!, 'config'), 'XCONFIG');
     assert.equal(lookupRenamedCommand(other, 'config'), 'config');
@@ -489,7 +492,7 @@ const CORPUS: [string, string | null][] = [
   ],
   [
     'sentinel foo bar',
-    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, max-lag-on-failover, primary-history, replica-history)",
+    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, manual-failover, max-lag-on-failover, primary-history, replica-history)",
   ],
   [
     'sentinel monitor m 127.0.0.1 6379',
@@ -633,6 +636,10 @@ const VIGIL_STRICTER: [string, string][] = [
   [
     M + 'sentinel failover-policy m fast',
     "sentinel.conf:2: failover-policy must be 'safe' or 'available', got 'fast'",
+  ],
+  [
+    M + 'sentinel manual-failover m now',
+    "sentinel.conf:2: manual-failover must be 'coordinated' or 'forced', got 'now'",
   ],
   [
     M + 'sentinel max-lag-on-failover m lots',
@@ -862,7 +869,7 @@ describe(
       { timeout: 60_000 },
       async () => {
         for (const [text] of VIGIL_STRICTER.filter(
-          ([t]) => !t.includes('failover-policy') && !t.includes('max-lag'),
+          ([t]) => !t.includes('failover-policy') && !t.includes('manual-failover') && !t.includes('max-lag'),
         )) {
           assert.equal(await realAccepts(text), true, text);
         }

@@ -148,6 +148,7 @@ describe('renderConfig: golden outputs', () => {
       configEpoch: 7,
       leaderEpoch: 8,
       failoverPolicy: 'available',
+      manualFailover: 'forced',
       maxLagOnFailoverBytes: 1048576,
     });
     m.knownReplicas.push({ host: 'db2.example', port: 6380 });
@@ -193,6 +194,7 @@ describe('renderConfig: golden outputs', () => {
       `sentinel known-sentinel m1 s2.example 26379 ${ID_B}`,
       'sentinel rename-command m1 CONFIG XCONFIG',
       'sentinel failover-policy m1 available',
+      'sentinel manual-failover m1 forced',
       'sentinel max-lag-on-failover m1 1048576',
       `sentinel primary-history m1 ${ID_C} 4096`,
       `sentinel replica-history m1 db2.example 6380 ${ID_C} 4000 ${ID_A} yes`,

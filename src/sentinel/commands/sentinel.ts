@@ -3,8 +3,9 @@ import { accessSync, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
 import { TIMING_DEBUG_NAMES } from '../../core/constants.js';
 import type { MasterChange } from '../../core/core.js';
-import { currentMasterAddr } from '../../core/instance.js';
+import { clientPrimaryAddr } from '../../core/instance.js';
 import { quorumCheck } from '../../core/quorum.js';
+import { SWITCHOVER_MARKER } from '../../core/votes.js';
 import { candidates } from '../../core/select-replica.js';
 import type { MasterView } from '../../core/view.js';
 import { R, type Reply } from '../../resp/reply.js';
@@ -106,7 +107,7 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
     run: (ctx, d) => withMaster(ctx, d, (m) => instancesReply(m.sentinels.values(), ctx.now)),
   },
   myid: { arity: 2, run: (_ctx, d) => R.bulk(d.core.myid) },
-  'is-master-down-by-addr': { arity: 6, run: isMasterDownByAddr },
+  'is-master-down-by-addr': { arity: -6, run: isMasterDownByAddr },
   reset: {
     arity: 3,
     run: (ctx, d) => {
@@ -121,7 +122,7 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
     run: (ctx, d) => {
       const m = master(d, ctx.argv[2]);
       if (!m) return R.nullArray;
-      const a = currentMasterAddr(m);
+      const a = clientPrimaryAddr(m);
       return R.array([R.bulk(a.host), R.bulk(String(a.port))]);
     },
   },
@@ -182,21 +183,36 @@ function candidatesReply(m: MasterView, d: Monitor, now: number): Reply {
   );
 }
 
+/**
+ * SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid> [SWITCHOVER]: Vigil peers add
+ * SWITCHOVER when they ask for a planned switchover's vote (redis-sentinel takes exactly six words).
+ */
 function isMasterDownByAddr(ctx: CommandContext, d: Monitor): Reply {
+  const extra = ctx.argv[6];
+  if (ctx.argv.length > 7 || (extra !== undefined && extra.toLowerCase() !== SWITCHOVER_MARKER.toLowerCase()))
+    return wrongArity('sentinel|is-master-down-by-addr');
   const port = parseInteger(ctx.argv[3] ?? '');
   const epoch = parseInteger(ctx.argv[4] ?? '');
   if (port === undefined || epoch === undefined)
     return R.error('ERR value is not an integer or out of range');
-  const res = d.core.isMasterDownByAddr(ctx.now, ctx.argv[2] ?? '', port, epoch, ctx.argv[5] ?? '*');
+  const res = d.core.isMasterDownByAddr(
+    ctx.now,
+    ctx.argv[2] ?? '',
+    port,
+    epoch,
+    ctx.argv[5] ?? '*',
+    extra !== undefined,
+  );
   // Any vote is persisted by the effects below before this reply is written.
   d.runtime.flushEffects();
   return R.array([R.int(res.down ? 1 : 0), R.bulk(res.leader), R.int(res.epoch)]);
 }
 
 /**
- * SENTINEL FAILOVER <name> [COORDINATED [TO <host> <port>] [TIMEOUT <ms>]]. Without COORDINATED:
- * Sentinel's forced failover, unchanged. With it (Valkey 9's syntax): the planned switchover
- * that pauses writes and hands over with FAILOVER, losing no acknowledged write.
+ * SENTINEL FAILOVER <name> [COORDINATED [TO <host> <port>] [TIMEOUT <ms>]]. With COORDINATED
+ * (Valkey 9's syntax): the planned switchover that pauses writes and hands over with FAILOVER,
+ * losing no acknowledged write. Without it: the same while the primary answers, unless the group
+ * says `manual-failover forced`; Sentinel's forced failover for a primary that does not answer.
  */
 function failover(ctx: CommandContext, d: Monitor): Reply {
   const argv = ctx.argv;
@@ -229,11 +245,12 @@ function failover(ctx: CommandContext, d: Monitor): Reply {
     d.runtime.flushEffects();
     return res.ok ? R.ok : R.error(res.error);
   }
-  const r = d.core.forceFailover(ctx.now, m.name);
+  const res = d.core.manualFailover(ctx.now, m.name);
   d.runtime.flushEffects();
-  if (r === 'nomaster') return NO_SUCH_MASTER;
-  if (r === 'inprog') return R.error('INPROG Failover already in progress');
-  if (r === 'nogoodslave') return R.error('NOGOODSLAVE No suitable replica to promote');
+  if (res === 'nomaster') return NO_SUCH_MASTER;
+  if (res.mode === 'coordinated') return res.result.ok ? R.ok : R.error(res.result.error);
+  if (res.result === 'inprog') return R.error('INPROG Failover already in progress');
+  if (res.result === 'nogoodslave') return R.error('NOGOODSLAVE No suitable replica to promote');
   return R.ok;
 }
 
@@ -388,6 +405,11 @@ function parseSetOption(argv: readonly string[], j: number, d: Monitor): ParsedO
       case 'failover-policy': {
         const v = value.toLowerCase();
         if (v !== 'safe' && v !== 'available') return badfmt(j + 1);
+        return ok({ option: opt, value: v });
+      }
+      case 'manual-failover': {
+        const v = value.toLowerCase();
+        if (v !== 'coordinated' && v !== 'forced') return badfmt(j + 1);
         return ok({ option: opt, value: v });
       }
       case 'max-lag-on-failover':

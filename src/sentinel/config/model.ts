@@ -14,8 +14,11 @@ export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
 
 export {
   DEFAULT_FAILOVER_POLICY,
+  DEFAULT_MANUAL_FAILOVER,
   DEFAULT_MASTER_REBOOT_DOWN_AFTER_MS,
   FAILOVER_POLICIES,
+  MANUAL_FAILOVER_MODES,
+  type ManualFailover,
   replicaKey,
   type FailoverPolicy,
   type KnownReplica,

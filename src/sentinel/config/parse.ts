@@ -14,6 +14,8 @@ import { needsQuoting, splitArgs } from './args.js';
 import {
   defaultSentinelConfig,
   FAILOVER_POLICIES,
+  MANUAL_FAILOVER_MODES,
+  type ManualFailover,
   newMasterConfig,
   REPL_ID_LENGTH,
   replicaKey,
@@ -113,6 +115,7 @@ const SENTINEL_USAGE: Record<string, { argc: readonly number[]; usage: string }>
     usage: 'sentinel master-reboot-down-after-period <master-name> <milliseconds>',
   },
   'failover-policy': { argc: [3], usage: 'sentinel failover-policy <master-name> safe|available' },
+  'manual-failover': { argc: [3], usage: 'sentinel manual-failover <master-name> coordinated|forced' },
   'max-lag-on-failover': { argc: [3], usage: 'sentinel max-lag-on-failover <master-name> <bytes>' },
   'primary-history': { argc: [4], usage: 'sentinel primary-history <master-name> <replid> <offset>' },
   'replica-history': {
@@ -729,6 +732,15 @@ class Parser {
           fail(`failover-policy must be 'safe' or 'available', got '${args[2]!}'`);
         }
         m.failoverPolicy = v as FailoverPolicy;
+        return;
+      }
+      case 'manual-failover': {
+        const m = master();
+        const v = args[2]!.toLowerCase();
+        if (!(MANUAL_FAILOVER_MODES as readonly string[]).includes(v)) {
+          fail(`manual-failover must be 'coordinated' or 'forced', got '${args[2]!}'`);
+        }
+        m.manualFailover = v as ManualFailover;
         return;
       }
       case 'max-lag-on-failover': {

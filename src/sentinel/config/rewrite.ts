@@ -32,6 +32,7 @@ import {
   DEFAULT_BIND,
   DEFAULT_DOWN_AFTER_MS,
   DEFAULT_FAILOVER_POLICY,
+  DEFAULT_MANUAL_FAILOVER,
   DEFAULT_FAILOVER_TIMEOUT_MS,
   DEFAULT_MASTER_REBOOT_DOWN_AFTER_MS,
   DEFAULT_PARALLEL_SYNCS,
@@ -62,6 +63,7 @@ const MASTER_OPTIONS = [
   'rename-command',
   'master-reboot-down-after-period',
   'failover-policy',
+  'manual-failover',
   'max-lag-on-failover',
   'primary-history',
   'replica-history',
@@ -239,6 +241,7 @@ function rewriteSentinelOptions(state: RewriteState, cfg: SentinelConfig): void 
       for (const [from, to] of m.renamedCommands) put('rename-command', [m.name, from, to]);
     }
     if (m.failoverPolicy !== DEFAULT_FAILOVER_POLICY) put('failover-policy', [m.name, m.failoverPolicy]);
+    if (m.manualFailover !== DEFAULT_MANUAL_FAILOVER) put('manual-failover', [m.name, m.manualFailover]);
     if (m.maxLagOnFailoverBytes !== undefined) put('max-lag-on-failover', [m.name, m.maxLagOnFailoverBytes]);
     // Durable replication history, last in the block. Like known-replica lines, replica-history
     // lines of a master defined in an included file stay in that file.
