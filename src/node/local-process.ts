@@ -1,6 +1,6 @@
 /** Small helpers for processes on this machine: a free port, a PING, a wait with a deadline. */
 import net from 'node:net';
-import { Redis } from 'ioredis';
+import { createNodeClient } from './client.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -35,15 +35,7 @@ export async function waitUntil(
 }
 
 export async function ping(port: number): Promise<boolean> {
-  const c = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    protocol: 2,
-  });
-  c.on('error', () => undefined);
+  const c = createNodeClient({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await c.connect();
     return (await c.ping()) === 'PONG';
