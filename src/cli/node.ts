@@ -15,10 +15,11 @@ import { dirname, join, resolve } from 'node:path';
 import { COORDINATED_MAX_TIMEOUT } from '../core/constants.js';
 import { configHash, configPort, STATE_FILE, vigilBin, type NodeState } from '../rollout/drivers/local.js';
 import { requestSwitchover } from '../rollout/handover.js';
-import { ConnPool } from '../rollout/observe.js';
 import type { NodeAddr } from '../rollout/types.js';
 import { writeFileAtomic } from '../sentinel/config/rewrite.js';
-import { errorMessage, parseEndpoint, parseInfoText } from './common.js';
+import { errorMessage } from '../node/errors.js';
+import { ConnPool } from '../node/pool.js';
+import { parseEndpoint, parseInfoText } from './common.js';
 
 export interface NodeOptions {
   monitor?: boolean | undefined;

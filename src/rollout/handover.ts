@@ -1,6 +1,6 @@
 /** Asking the monitors for a coordinated switchover, as a rollout and a stopping supervisor do. */
-import { describeError } from '../cli/common.js';
-import type { ConnPool } from './observe.js';
+import { describeError, isReplyError } from '../node/errors.js';
+import type { ConnPool } from '../node/pool.js';
 import { nodeId, type NodeAddr } from './types.js';
 
 export type SwitchoverRequest =
@@ -33,7 +33,7 @@ export async function requestSwitchover(
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/^INPROG/.test(msg)) return { ok: false, kind: 'inprog', message: msg };
-      if (e instanceof Error && e.name === 'ReplyError') {
+      if (isReplyError(e)) {
         if (/unknown subcommand|syntax error/i.test(msg))
           return {
             ok: false,

@@ -2,57 +2,12 @@
  * Reads the live state a rollout plans from: the monitors' view of the group, then every data
  * node's own INFO (and CLUSTER NODES in a cluster). Nothing here decides anything.
  */
-import {
-  connect,
-  describeError,
-  pairs,
-  pairsList,
-  parseInfoText,
-  type Conn,
-  type Credentials,
-} from '../cli/common.js';
+import { parseInfoText } from '../cli/common.js';
+import { describeError } from '../node/errors.js';
+import type { ConnPool } from '../node/pool.js';
+import { pairs, pairsList } from '../node/replies.js';
 import type { NodeDriver } from './driver.js';
 import { nodeId, type DataNode, type MonitorNode, type NodeAddr, type ObservedGroup } from './types.js';
-
-/** Short-lived connections, kept between observations and dropped on the first error. */
-export class ConnPool {
-  private readonly conns = new Map<string, Promise<Conn>>();
-
-  constructor(private readonly creds: Credentials) {}
-
-  async call(addr: NodeAddr, ...args: (string | number)[]): Promise<unknown> {
-    const key = nodeId(addr);
-    let p = this.conns.get(key);
-    if (!p) {
-      p = connect(addr, { ...this.creds, connectTimeoutMs: 1000, commandTimeoutMs: 2000 });
-      this.conns.set(key, p);
-      p.catch(() => this.conns.delete(key));
-    }
-    const conn = await p;
-    try {
-      return await conn.call(...args);
-    } catch (e) {
-      // An error reply leaves the connection usable; anything else (closed, timed out) does not.
-      if (!(e instanceof Error && e.name === 'ReplyError')) {
-        this.conns.delete(key);
-        conn.close();
-      }
-      throw e;
-    }
-  }
-
-  drop(addr: NodeAddr): void {
-    const key = nodeId(addr);
-    const p = this.conns.get(key);
-    this.conns.delete(key);
-    p?.then((c) => c.close()).catch(() => undefined);
-  }
-
-  close(): void {
-    for (const p of this.conns.values()) p.then((c) => c.close()).catch(() => undefined);
-    this.conns.clear();
-  }
-}
 
 function num(v: string | undefined, fallback = 0): number {
   const n = Number(v);

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, parseInfoText, type Conn } from '../../cli/common.js';
+import { parseInfoText } from '../../cli/common.js';
+import { connect, type Conn } from '../../node/connect.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
 import { parseClusterNodesText } from '../observe.js';
 import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
