@@ -52,7 +52,7 @@ import {
   nowMs,
   onCleanup,
   onProcessExit,
-  parseInfo,
+  infoFields,
   RespError,
   respExchange,
   trackPid,
@@ -260,7 +260,7 @@ async function exchange(port: number, commands: string[][], timeoutMs = 1000): P
 async function roleOf(port: number): Promise<string | undefined> {
   try {
     const [info] = await exchange(port, [['INFO', 'replication']]);
-    return parseInfo(String(info))['role'];
+    return infoFields(String(info))['role'];
   } catch {
     return undefined;
   }
@@ -285,7 +285,7 @@ async function groupProblem(group: LocalGroup): Promise<string> {
     try {
       const [pong, text] = await exchange(n.port, [['PING'], ['INFO', 'replication']]);
       if (pong !== 'PONG') return `${n.port} answers PING with ${String(pong)}`;
-      info = parseInfo(String(text));
+      info = infoFields(String(text));
     } catch (err) {
       return `${n.port}: ${errorText(err)}`;
     }
@@ -315,9 +315,9 @@ async function clusterProblem(cluster: LocalCluster): Promise<string> {
         ['INFO', 'replication'],
       ]);
       if (pong !== 'PONG') return `${n.port} answers PING with ${String(pong)}`;
-      info = parseInfo(String(ci));
+      info = infoFields(String(ci));
       view = parseClusterNodesText(String(nodes));
-      repl = parseInfo(String(r));
+      repl = infoFields(String(r));
     } catch (err) {
       return `${n.port}: ${errorText(err)}`;
     }

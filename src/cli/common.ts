@@ -36,17 +36,6 @@ export function parseEndpoint(s: string, defaultPort = 26379): Endpoint {
   return { host, port: n };
 }
 
-/** INFO text as field -> value (section headers and blank lines dropped). */
-export function parseInfoText(text: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of String(text).split(/\r?\n/)) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** Round-trip times of `count` PINGs in a row, in milliseconds. */
 export async function pingTimes(conn: Conn, count = 5): Promise<number[]> {
   const out: number[] = [];

@@ -9,6 +9,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { parseInfo } from '../core/info.js';
 import { createDiscoveryClient, createNodeClient } from '../node/client.js';
 import { waitUntil } from '../node/local-process.js';
 import { LocalGroup } from '../rollout/drivers/local-group.js';
@@ -170,8 +171,8 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
         const c = createNodeClient({ host: '127.0.0.1', port: pPort, lazyConnect: true });
         try {
           await c.connect();
-          const info = String(await c.info('replication'));
-          return /role:slave/.test(info) && /master_link_status:up/.test(info);
+          const info = parseInfo(await c.info('replication'));
+          return info.role === 'slave' && info.masterLinkUp === true;
         } finally {
           c.disconnect();
         }

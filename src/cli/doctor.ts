@@ -4,6 +4,7 @@
  * reports what Sentinel's documentation lists as "don't do", each finding with its fix. The
  * checks themselves are pure functions in doctor-checks.ts.
  */
+import { parseInfo } from '../core/info.js';
 import { formatAddr } from '../node/address.js';
 import { connect, type Conn, type Credentials } from '../node/connect.js';
 import { errorMessage } from '../node/errors.js';
@@ -12,7 +13,6 @@ import {
   DEFAULT_MONITOR,
   monitorError,
   parseEndpoint,
-  parseInfoText,
   pingTimes,
   UsageError,
   type Endpoint,
@@ -160,7 +160,7 @@ async function readNode(
     return n;
   }
   try {
-    n.info = parseInfoText(await c.call('INFO'));
+    n.info = Object.fromEntries(parseInfo(String(await c.call('INFO'))).fields);
   } catch (err) {
     n.error = errorMessage(err);
     if (isAuthError(n.error)) throw new NodeAuthError(`${n.addr}: ${n.error}`);

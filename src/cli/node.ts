@@ -13,13 +13,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { COORDINATED_MAX_TIMEOUT } from '../core/constants.js';
+import { parseInfo } from '../core/info.js';
 import { configHash, configPort, STATE_FILE, vigilBin, type NodeState } from '../rollout/drivers/local.js';
 import { requestSwitchover } from '../rollout/handover.js';
 import type { NodeAddr } from '../rollout/types.js';
 import { writeFileAtomic } from '../sentinel/config/rewrite.js';
 import { errorMessage } from '../node/errors.js';
 import { ConnPool } from '../node/pool.js';
-import { parseEndpoint, parseInfoText } from './common.js';
+import { parseEndpoint } from './common.js';
 
 export interface NodeOptions {
   monitor?: boolean | undefined;
@@ -253,15 +254,15 @@ async function handOver(
   // The switch disconnects every client of the node, this one too: an error is not an answer.
   const isPrimary = async () => {
     try {
-      return parseInfoText(await nodes.call(self, 'INFO', 'replication'))['role'] === 'master';
+      return parseInfo(String(await nodes.call(self, 'INFO', 'replication'))).role === 'master';
     } catch {
       return true;
     }
   };
   try {
-    const info = parseInfoText(await nodes.call(self, 'INFO', 'replication'));
-    if (info['role'] !== 'master') return say('a replica: no handover needed');
-    if (Number(info['connected_slaves'] ?? 0) === 0)
+    const info = parseInfo(String(await nodes.call(self, 'INFO', 'replication')));
+    if (info.role !== 'master') return say('a replica: no handover needed');
+    if (Number(info.fields.get('connected_slaves') ?? 0) === 0)
       return say(
         'a primary with no replica attached: nothing to hand over to, stopping it (writes fail until it is back)',
       );

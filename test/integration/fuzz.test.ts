@@ -29,7 +29,7 @@ import { QUERY_BUFFER_LIMIT } from '../../src/sentinel/server.js';
 import {
   isAlive,
   nowMs,
-  parseInfo,
+  infoFields,
   RedisGroup,
   registerCleanupHooks,
   respCommand,
@@ -1234,7 +1234,7 @@ void test(
     let connectedClients = -1;
     if (dead === undefined) {
       const clients = async (): Promise<number> =>
-        Number(parseInfo(String(await sentinel.command('INFO', 'clients')))['connected_clients']);
+        Number(infoFields(String(await sentinel.command('INFO', 'clients')))['connected_clients']);
       try {
         connectedClients = await waitForValue(clients, (n) => n <= 1, {
           what: 'the daemon to drop every fuzz session',

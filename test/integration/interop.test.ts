@@ -27,7 +27,7 @@ import {
   AbortWait,
   ContinuousWriter,
   nowMs,
-  parseInfo,
+  infoFields,
   parseInstanceDetails,
   registerCleanupHooks,
   RespError,
@@ -70,7 +70,7 @@ function kindName(kind: SentinelKind): string {
 
 /** The master0 line of INFO sentinel (name, status, address, slaves, sentinels). */
 async function infoSentinelLine(w: Watched): Promise<string> {
-  const info = parseInfo(String(await w.monitor.command('INFO', 'sentinel')));
+  const info = infoFields(String(await w.monitor.command('INFO', 'sentinel')));
   return info['master0'] ?? '';
 }
 

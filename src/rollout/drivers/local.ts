@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InfoSnapshot } from '../../core/info.js';
 import { splitArgs } from '../../resp/parser.js';
 import type { Described, NodeDriver, ProcessKind } from '../driver.js';
 import type { NodeAddr } from '../types.js';
@@ -222,7 +223,7 @@ export class LocalDriver implements NodeDriver {
     return this.nodes().find((n) => n.state.port === addr.port && n.state.kind === kind);
   }
 
-  describe(addr: NodeAddr, kind: ProcessKind, info: Record<string, string>): Promise<Described> {
+  describe(addr: NodeAddr, kind: ProcessKind, info: InfoSnapshot): Promise<Described> {
     const n = this.find(addr, kind);
     if (!n) return Promise.resolve({});
     let desiredConfigHash: string | undefined;
@@ -234,7 +235,7 @@ export class LocalDriver implements NodeDriver {
       }
     }
     // The record describes the process only if it is the one answering.
-    const same = Number(info['process_id']) === n.state.pid;
+    const same = Number(info.fields.get('process_id')) === n.state.pid;
     return Promise.resolve({
       running: same
         ? {
