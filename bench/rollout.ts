@@ -43,7 +43,7 @@ import {
   readNodeState,
   vigilBin,
   type NodeState,
-} from '../src/rollout/drivers/local.js';
+} from '../src/node/supervised.js';
 import { parseClusterNodesText } from '../src/rollout/observe.js';
 import {
   cleanupAll,

@@ -12,8 +12,8 @@ import type { Redis } from 'ioredis';
 import { parseInfo } from '../core/info.js';
 import { createDiscoveryClient, createNodeClient } from '../node/client.js';
 import { waitUntil } from '../node/local-process.js';
+import { killSupervisedSync, readNodeState, spawnSupervisor } from '../node/supervised.js';
 import { LocalGroup } from '../rollout/drivers/local-group.js';
-import { killSupervisedSync, readNodeState, spawnSupervisor } from '../rollout/drivers/local.js';
 import { runRolloutCli } from './rollout.js';
 
 const NAME = 'mymaster';

@@ -34,6 +34,22 @@ export async function waitUntil(
   );
 }
 
+/**
+ * Checks `cond` every 25 ms until it holds. Unlike waitUntil, an error it throws ends the wait at
+ * once: the condition can tell that what it waits for will never happen.
+ */
+export async function pollUntil(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export async function ping(port: number): Promise<boolean> {
   const c = createNodeClient({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
   try {

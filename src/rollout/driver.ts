@@ -5,9 +5,10 @@
  * controller recreate it; describe = compare the pod's template hash with the desired one).
  */
 import type { InfoSnapshot } from '../core/info.js';
+import type { ProcessKind } from '../node/supervised.js';
 import type { NodeAddr, RunningSpec } from './types.js';
 
-export type ProcessKind = 'data' | 'monitor';
+export type { ProcessKind } from '../node/supervised.js';
 
 export interface Described {
   /** What the driver knows better than INFO (a precise start time, the configuration hash). */

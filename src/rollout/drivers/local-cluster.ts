@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { parseInfo } from '../../core/info.js';
 import { connect, type Conn } from '../../node/connect.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
+import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from '../../node/supervised.js';
 import { parseClusterNodesText } from '../observe.js';
-import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
 
 export interface LocalClusterOptions {
   root: string;
