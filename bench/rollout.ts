@@ -46,11 +46,11 @@ import {
 import { parseClusterNodesText } from '../src/rollout/observe.js';
 import {
   ContinuousWriter,
+  infoFields,
   makeTempDir,
   nowMs,
   onCleanup,
   onProcessExit,
-  infoFields,
   RespError,
   respExchange,
   trackPid,

@@ -26,8 +26,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortWait,
   ContinuousWriter,
-  nowMs,
   infoFields,
+  nowMs,
   parseInstanceDetails,
   registerCleanupHooks,
   RespError,

@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LocalGroup } from '../../src/rollout/drivers/local-group.js';
 import {
-  isAlive,
   infoFields,
+  isAlive,
   registerCleanupHooks,
   respCommand,
   runVigil,
