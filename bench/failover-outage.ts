@@ -10,12 +10,8 @@
 //
 //   node dist/bench/failover-outage.js [--runs 5] [--monitors 1|3|5] [--systems vigil,redis-sentinel]
 //                                      [--run-timeout 60] [--json out.json]
-import { writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import {
-  cleanupAll,
   ContinuousWriter,
   nowMs,
   parseInstanceDetails,
@@ -27,7 +23,11 @@ import {
   type SentinelEvent,
   type SentinelKind,
 } from '../test/harness/index.js';
-import { packageVersion, redisServerVersion, stat, type Stat } from './common.js';
+import { machine } from './lib/environment.js';
+import { intOption, listOption, readOptions, reproduceCommand } from './lib/options.js';
+import { fmt, ratio, statsOf, table, type Metric, type Stat } from './lib/report.js';
+import { benchMain, checkpoint, runPlan, writeJson } from './lib/runs.js';
+import { sentinelWriterClient } from './lib/writers.js';
 
 const MASTER = 'mymaster';
 const DOWN_AFTER_MS = 1000;
@@ -114,74 +114,44 @@ interface RunState {
   t0: number | undefined;
 }
 
-function usage(): string {
-  return [
-    'usage: node dist/bench/failover-outage.js [options]',
-    '  --runs K             runs per system (default 5)',
-    '  --monitors N         monitors per run: 1, 3 or 5 (default 3); quorum is a majority',
-    '  --systems LIST       comma-separated: vigil,redis-sentinel (default both)',
-    '  --run-timeout S      deadline of one run in seconds (default 60)',
-    '  --json FILE          also write every run and the summary to FILE',
-  ].join('\n');
-}
+const USAGE = [
+  'usage: node dist/bench/failover-outage.js [options]',
+  '  --runs K             runs per system (default 5)',
+  '  --monitors N         monitors per run: 1, 3 or 5 (default 3); quorum is a majority',
+  '  --systems LIST       comma-separated: vigil,redis-sentinel (default both)',
+  '  --run-timeout S      deadline of one run in seconds (default 60)',
+  '  --json FILE          also write every run and the summary to FILE',
+].join('\n');
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: 'string', default: '5' },
-      monitors: { type: 'string', default: '3' },
-      systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
-      json: { type: 'string' },
-      'run-timeout': { type: 'string', default: '60' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(`${usage()}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-    }
-    return n;
-  };
-  const runs = int('runs', values.runs, 1, 100);
-  const monitors = int('monitors', values.monitors, 1, 5);
+  const values = readOptions(
+    argv,
+    USAGE,
+    { runs: '5', monitors: '3', systems: ALL_SYSTEMS.join(','), 'run-timeout': '60' },
+    ['json'],
+  );
+  const monitors = intOption('monitors', values.monitors, 1, 5);
   if (![1, 3, 5].includes(monitors)) throw new Error(`--monitors must be 1, 3 or 5, got ${monitors}`);
-  const systems = values.systems
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const s of systems) {
-    if (!(ALL_SYSTEMS as readonly string[]).includes(s)) {
-      throw new Error(`--systems: unknown system '${s}' (known: ${ALL_SYSTEMS.join(', ')})`);
-    }
-  }
-  if (systems.length === 0) throw new Error('--systems: no system given');
   return {
-    runs,
+    runs: intOption('runs', values.runs, 1, 100),
     monitors,
-    systems: [...new Set(systems)] as System[],
+    systems: listOption('systems', values.systems, ALL_SYSTEMS),
     json: values.json,
-    runTimeoutMs: int('run-timeout', values['run-timeout'], 10, 600) * 1000,
+    runTimeoutMs: intOption('run-timeout', values['run-timeout'], 10, 600) * 1000,
   };
 }
 
-function reproduceCommand(o: Options): string {
-  const parts = [
-    'node dist/bench/failover-outage.js',
-    `--runs ${o.runs}`,
-    `--monitors ${o.monitors}`,
-    `--systems ${o.systems.join(',')}`,
-    `--run-timeout ${o.runTimeoutMs / 1000}`,
-  ];
-  if (o.json !== undefined) parts.push(`--json ${o.json}`);
-  return parts.join(' ');
+function reproduce(o: Options): string {
+  return reproduceCommand(
+    'failover-outage.js',
+    [
+      ['runs', o.runs],
+      ['monitors', o.monitors],
+      ['systems', o.systems.join(',')],
+      ['run-timeout', o.runTimeoutMs / 1000],
+    ],
+    o.json,
+  );
 }
 
 function quorumOf(monitors: number): number {
@@ -209,26 +179,6 @@ function firstEvent(
     if (e !== undefined && (best === undefined || e.at < best.event.at)) best = { event: e, monitor: i + 1 };
   });
   return best;
-}
-
-function sentinelClient(sentinels: { host: string; port: number }[]): Redis {
-  const c = new Redis({
-    sentinels,
-    name: MASTER,
-    // Short retries: reconnect (and ask the monitors for the primary again) every 50 ms.
-    retryStrategy: () => 50,
-    sentinelRetryStrategy: () => 50,
-    sentinelCommandTimeout: 500,
-    connectTimeout: 1000,
-    commandTimeout: WRITE_TIMEOUT_MS,
-    maxRetriesPerRequest: 1,
-  });
-  c.on('error', () => undefined);
-  return c;
-}
-
-function checkpoint(state: RunState): void {
-  if (state.cancelled) throw new Error('run cancelled');
 }
 
 async function runOnce(
@@ -272,7 +222,15 @@ async function runOnce(
 
   const sentinels = monitors.map((m) => ({ host: m.host, port: m.port }));
   const writer = new ContinuousWriter({
-    client: () => sentinelClient(sentinels),
+    client: () =>
+      sentinelWriterClient({
+        sentinels,
+        name: MASTER,
+        // Short retries: reconnect (and ask the monitors for the primary again) every 50 ms.
+        reconnectMs: 50,
+        commandTimeoutMs: WRITE_TIMEOUT_MS,
+        reconnectOnReadonly: false,
+      }),
     writerId: `${system}-${run}`,
     commandTimeoutMs: WRITE_TIMEOUT_MS,
     maxDurationMs: remaining(),
@@ -394,12 +352,7 @@ function diagnostics(state: RunState): string {
 // ---------------------------------------------------------------------------------------------
 // Statistics and tables.
 
-interface Metric {
-  label: string;
-  get: (r: RunResult) => number | undefined;
-}
-
-const METRICS: Metric[] = [
+const METRICS: Metric<RunResult>[] = [
   { label: 'write outage (ms)', get: (r) => r.outageMs },
   { label: 'longest ack gap (ms)', get: (r) => r.longestGapMs },
   ...MILESTONES.map((m) => ({ label: `${m} (ms after kill)`, get: (r: RunResult) => r.events[m]?.ms })),
@@ -410,25 +363,14 @@ const METRICS: Metric[] = [
   },
 ];
 
-function fmt(x: number | undefined): string {
-  return x === undefined ? '-' : String(Math.round(x));
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 type Summary = Record<string, Record<string, Stat | undefined>>;
 
 function summarize(results: RunResult[], systems: System[]): Summary {
   const out: Summary = {};
   for (const s of systems) {
-    const ok = results.filter((r) => r.system === s && r.ok);
-    out[s] = Object.fromEntries(
-      METRICS.map((m) => [m.label, stat(ok.map(m.get).filter((x): x is number => x !== undefined))]),
+    out[s] = statsOf(
+      results.filter((r) => r.system === s && r.ok),
+      METRICS,
     );
   }
   return out;
@@ -460,8 +402,7 @@ function render(results: RunResult[], opts: Options, summary: Summary): string {
         METRICS.map((m) => {
           const v = summary['vigil']![m.label]?.median;
           const r = summary['redis-sentinel']![m.label]?.median;
-          const ratio = v !== undefined && r !== undefined && r > 0 ? (v / r).toFixed(2) : '-';
-          return [m.label, fmt(v), fmt(r), ratio];
+          return [m.label, fmt(v), fmt(r), ratio(v, r) ?? '-'];
         }),
       ),
     );
@@ -491,22 +432,11 @@ function runLine(r: RunResult): string {
   );
 }
 
-function environment(): Record<string, string> {
-  return { node: process.version, vigil: packageVersion('package.json'), redis: redisServerVersion() };
-}
-
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<number> {
-  let opts: Options;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${usage()}\n`);
-    return 2;
-  }
-  const command = reproduceCommand(opts);
-  const env = environment();
+async function main(opts: Options): Promise<number> {
+  const command = reproduce(opts);
+  const env = machine();
   const total = opts.runs * opts.systems.length;
   const benchDeadlineMs = total * (opts.runTimeoutMs + 20_000) + 30_000;
   process.stdout.write(
@@ -522,76 +452,39 @@ async function main(): Promise<number> {
       `reproduce: ${command}\n\n`,
   );
 
-  const results: RunResult[] = [];
-  let current: RunState | undefined;
-  let stopping = false;
-  const abort = (why: string, code: number): void => {
-    if (stopping) process.exit(code);
-    stopping = true;
-    if (current !== undefined) current.cancelled = true;
-    process.stderr.write(`\n${why}: stopping every process the bench started\n`);
-    void withTimeout(cleanupAll(), 20_000, 'cleanup')
-      .catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`))
-      .finally(() => process.exit(code));
-  };
-  // The harness's own handlers (installed first) have already SIGKILLed every child by now.
-  const onSigint = (): void => abort('interrupted (SIGINT)', 130);
-  const onSigterm = (): void => abort('terminated (SIGTERM)', 143);
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  const benchTimer = setTimeout(
-    () => abort(`the bench's deadline (${Math.round(benchDeadlineMs / 1000)} s) passed`, 3),
+  // Runs alternate between the systems, so that drift of the machine affects both alike.
+  const plan: { system: System; run: number }[] = [];
+  for (let run = 1; run <= opts.runs; run++) for (const system of opts.systems) plan.push({ system, run });
+  const results = await runPlan<{ system: System; run: number }, RunState, RunResult>({
+    plan,
     benchDeadlineMs,
-  );
-
-  const perSystem = new Map<System, number>();
-  for (let i = 0; i < opts.runs && !stopping; i++) {
-    for (const system of opts.systems) {
-      if (stopping) break;
-      const run = (perSystem.get(system) ?? 0) + 1;
-      perSystem.set(system, run);
-      const state: RunState = { cancelled: false, monitors: [], recorders: [], t0: undefined };
-      current = state;
-      const deadline = nowMs() + opts.runTimeoutMs;
-      let result: RunResult;
-      const attempt = runOnce(system, run, opts, deadline, state);
-      try {
-        // runOnce bounds each of its waits by the deadline; this is the backstop.
-        result = await withTimeout(attempt, opts.runTimeoutMs + 5000, `${system} run ${run}`);
-      } catch (err) {
-        attempt.catch(() => undefined);
-        const msg = err instanceof Error ? err.message : String(err);
-        result = {
-          system,
-          run,
-          ok: false,
-          error: `${msg}\n${diagnostics(state)}`,
-          events: {},
-          problems: [],
-          eventLog: [],
-        };
-        process.stderr.write(`\n${system} run ${run} failed: ${msg}\n${diagnostics(state)}\n\n`);
-      } finally {
-        state.cancelled = true;
-      }
-      if (stopping) break;
-      try {
-        await withTimeout(cleanupAll(), 30_000, 'cleanup between runs');
-      } catch (err) {
-        result.problems.push(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      results.push(result);
-      process.stdout.write(`${runLine(result)}\n`);
-    }
-  }
-  clearTimeout(benchTimer);
-  if (stopping) return 130;
+    runTimeoutMs: opts.runTimeoutMs,
+    backstopMs: 5000,
+    cleanupMs: { betweenRuns: 30_000, onAbort: 20_000 },
+    label: ({ system, run }) => `${system} run ${run}`,
+    newState: () => ({ cancelled: false, monitors: [], recorders: [], t0: undefined }),
+    run: ({ system, run }, state, deadline) => runOnce(system, run, opts, deadline, state),
+    failed: ({ system, run }, state, msg) => {
+      process.stderr.write(`\n${system} run ${run} failed: ${msg}\n${diagnostics(state)}\n\n`);
+      return {
+        system,
+        run,
+        ok: false,
+        error: `${msg}\n${diagnostics(state)}`,
+        events: {},
+        problems: [],
+        eventLog: [],
+      };
+    },
+    done: (r) => process.stdout.write(`${runLine(r)}\n`),
+  });
+  if (results === undefined) return 130;
 
   const summary = summarize(results, opts.systems);
   process.stdout.write(`${render(results, opts, summary)}\n`);
   process.stdout.write(`\nreproduce: ${command}\n`);
   if (opts.json !== undefined) {
-    const doc = {
+    writeJson(opts.json, {
       command,
       environment: env,
       setup: {
@@ -606,25 +499,9 @@ async function main(): Promise<number> {
       },
       summary,
       runs: results,
-    };
-    writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
-    process.stdout.write(`wrote ${opts.json}\n`);
+    });
   }
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `failover-outage: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    void cleanupAll()
-      .catch(() => undefined)
-      .finally(() => process.exit(1));
-  },
-);
+benchMain('failover-outage', USAGE, parseOptions, main);

@@ -28,13 +28,12 @@
 //                              [--down-after 2000] [--node-timeout 2000] [--run-timeout 150]
 //                              [--json out.json]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { errorMessage } from '../src/node/errors.js';
 import { LocalCluster } from '../src/rollout/drivers/local-cluster.js';
 import { LocalGroup } from '../src/rollout/drivers/local-group.js';
 import {
@@ -43,16 +42,15 @@ import {
   readNodeState,
   vigilBin,
   type NodeState,
-} from '../src/rollout/drivers/local.js';
+} from '../src/node/supervised.js';
 import { parseClusterNodesText } from '../src/rollout/observe.js';
 import {
-  cleanupAll,
   ContinuousWriter,
+  infoFields,
   makeTempDir,
   nowMs,
   onCleanup,
   onProcessExit,
-  parseInfo,
   RespError,
   respExchange,
   trackPid,
@@ -62,7 +60,11 @@ import {
   type RespValue,
   type WriteRecord,
 } from '../test/harness/index.js';
-import { errorText, packageVersion, redisServerVersion, stat, type Stat } from './common.js';
+import { ioredisVersion, machine } from './lib/environment.js';
+import { intOption, listOption, readOptions, reproduceCommand } from './lib/options.js';
+import { fmt, mdTable, ratio, statsOf, type Metric, type Stat } from './lib/report.js';
+import { benchMain, checkpoint, runPlan, writeJson } from './lib/runs.js';
+import { longWriter, sentinelWriterClient } from './lib/writers.js';
 
 const MASTER = 'mymaster';
 const REPLICAS = 2;
@@ -116,94 +118,65 @@ interface Options {
   json: string | undefined;
 }
 
-function usage(): string {
-  return [
-    'usage: node dist/bench/rollout.js [options]',
-    '  --runs K             runs per system and topology (default 1)',
-    '  --topologies LIST    comma-separated: replication,cluster (default both)',
-    '  --systems LIST       comma-separated: vigil,naive,naive-vigil (default all; naive-vigil is',
-    '                       replication only)',
-    '  --downtime MS        how long every restarted server stays down (default 3000)',
-    "  --down-after MS      the monitors' down-after-milliseconds (default 2000)",
-    "  --node-timeout MS    the cluster's cluster-node-timeout (default 2000)",
-    '  --run-timeout S      deadline of one run in seconds (default 150)',
-    '  --json FILE          also write every run (steps, gaps, rollout output) and the summary',
-  ].join('\n');
-}
-
-function parseList<T extends string>(name: string, text: string, known: readonly T[]): T[] {
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const s of items) {
-    if (!(known as readonly string[]).includes(s)) {
-      throw new Error(`--${name}: unknown '${s}' (known: ${known.join(', ')})`);
-    }
-  }
-  if (items.length === 0) throw new Error(`--${name}: nothing given`);
-  // In the canonical order, so that the alternation and the tables do not depend on the spelling.
-  return known.filter((k) => items.includes(k));
-}
+const USAGE = [
+  'usage: node dist/bench/rollout.js [options]',
+  '  --runs K             runs per system and topology (default 1)',
+  '  --topologies LIST    comma-separated: replication,cluster (default both)',
+  '  --systems LIST       comma-separated: vigil,naive,naive-vigil (default all; naive-vigil is',
+  '                       replication only)',
+  '  --downtime MS        how long every restarted server stays down (default 3000)',
+  "  --down-after MS      the monitors' down-after-milliseconds (default 2000)",
+  "  --node-timeout MS    the cluster's cluster-node-timeout (default 2000)",
+  '  --run-timeout S      deadline of one run in seconds (default 150)',
+  '  --json FILE          also write every run (steps, gaps, rollout output) and the summary',
+].join('\n');
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: 'string', default: '1' },
-      topologies: { type: 'string', default: ALL_TOPOLOGIES.join(',') },
-      systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
-      downtime: { type: 'string', default: '3000' },
-      'down-after': { type: 'string', default: '2000' },
-      'node-timeout': { type: 'string', default: '2000' },
-      'run-timeout': { type: 'string', default: '150' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+  const values = readOptions(
+    argv,
+    USAGE,
+    {
+      runs: '1',
+      topologies: ALL_TOPOLOGIES.join(','),
+      systems: ALL_SYSTEMS.join(','),
+      downtime: '3000',
+      'down-after': '2000',
+      'node-timeout': '2000',
+      'run-timeout': '150',
     },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(`${usage()}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-    }
-    return n;
-  };
-  const topologies = parseList('topologies', values.topologies, ALL_TOPOLOGIES);
-  const systems = parseList('systems', values.systems, ALL_SYSTEMS);
+    ['json'],
+  );
+  const topologies = listOption('topologies', values.topologies, ALL_TOPOLOGIES);
+  const systems = listOption('systems', values.systems, ALL_SYSTEMS);
   if (!topologies.some((t) => systems.some((s) => LABELS[t][s] !== undefined))) {
     throw new Error('--systems: none of them applies to the chosen topologies');
   }
   return {
-    runs: int('runs', values.runs, 1, 100),
+    runs: intOption('runs', values.runs, 1, 100),
     topologies,
     systems,
-    downtimeMs: int('downtime', values.downtime, 0, 60_000),
-    downAfterMs: int('down-after', values['down-after'], 500, 60_000),
-    nodeTimeoutMs: int('node-timeout', values['node-timeout'], 500, 60_000),
-    runTimeoutMs: int('run-timeout', values['run-timeout'], 30, 1800) * 1000,
+    downtimeMs: intOption('downtime', values.downtime, 0, 60_000),
+    downAfterMs: intOption('down-after', values['down-after'], 500, 60_000),
+    nodeTimeoutMs: intOption('node-timeout', values['node-timeout'], 500, 60_000),
+    runTimeoutMs: intOption('run-timeout', values['run-timeout'], 30, 1800) * 1000,
     json: values.json,
   };
 }
 
-function reproduceCommand(o: Options): string {
-  const parts = [
-    'node dist/bench/rollout.js',
-    `--runs ${o.runs}`,
-    `--topologies ${o.topologies.join(',')}`,
-    `--systems ${o.systems.join(',')}`,
-    `--downtime ${o.downtimeMs}`,
-    `--down-after ${o.downAfterMs}`,
-    `--node-timeout ${o.nodeTimeoutMs}`,
-    `--run-timeout ${o.runTimeoutMs / 1000}`,
-  ];
-  if (o.json !== undefined) parts.push(`--json ${o.json}`);
-  return parts.join(' ');
+function reproduce(o: Options): string {
+  return reproduceCommand(
+    'rollout.js',
+    [
+      ['runs', o.runs],
+      ['topologies', o.topologies.join(',')],
+      ['systems', o.systems.join(',')],
+      ['downtime', o.downtimeMs],
+      ['down-after', o.downAfterMs],
+      ['node-timeout', o.nodeTimeoutMs],
+      ['run-timeout', o.runTimeoutMs / 1000],
+    ],
+    o.json,
+  );
 }
 
 function sentinelBinary(): string {
@@ -260,7 +233,7 @@ async function exchange(port: number, commands: string[][], timeoutMs = 1000): P
 async function roleOf(port: number): Promise<string | undefined> {
   try {
     const [info] = await exchange(port, [['INFO', 'replication']]);
-    return parseInfo(String(info))['role'];
+    return infoFields(String(info))['role'];
   } catch {
     return undefined;
   }
@@ -275,7 +248,7 @@ async function groupProblem(group: LocalGroup): Promise<string> {
       if (!Array.isArray(r)) return `monitor ${m.port} names no primary`;
       named.add(Number(r[1]));
     } catch (err) {
-      return `monitor ${m.port}: ${errorText(err)}`;
+      return `monitor ${m.port}: ${errorMessage(err)}`;
     }
   }
   if (named.size !== 1) return `the monitors name different primaries: ${[...named].join(', ')}`;
@@ -285,9 +258,9 @@ async function groupProblem(group: LocalGroup): Promise<string> {
     try {
       const [pong, text] = await exchange(n.port, [['PING'], ['INFO', 'replication']]);
       if (pong !== 'PONG') return `${n.port} answers PING with ${String(pong)}`;
-      info = parseInfo(String(text));
+      info = infoFields(String(text));
     } catch (err) {
-      return `${n.port}: ${errorText(err)}`;
+      return `${n.port}: ${errorMessage(err)}`;
     }
     if (n.port === primary) {
       if (info['role'] !== 'master') return `${n.port}, named by the monitors, is not a primary`;
@@ -315,11 +288,11 @@ async function clusterProblem(cluster: LocalCluster): Promise<string> {
         ['INFO', 'replication'],
       ]);
       if (pong !== 'PONG') return `${n.port} answers PING with ${String(pong)}`;
-      info = parseInfo(String(ci));
+      info = infoFields(String(ci));
       view = parseClusterNodesText(String(nodes));
-      repl = parseInfo(String(r));
+      repl = infoFields(String(r));
     } catch (err) {
-      return `${n.port}: ${errorText(err)}`;
+      return `${n.port}: ${errorMessage(err)}`;
     }
     if (info['cluster_state'] !== 'ok') return `${n.port}: cluster_state ${info['cluster_state']}`;
     if (view.length !== cluster.nodes.length) return `${n.port} knows ${view.length} nodes`;
@@ -364,24 +337,6 @@ interface Topo {
   primaries(): Promise<string>;
 }
 
-function sentinelClient(group: LocalGroup): Redis {
-  const c = new Redis({
-    sentinels: group.monitors.map((m) => ({ host: '127.0.0.1', port: m.port })),
-    name: group.name,
-    retryStrategy: () => RECONNECT_MS,
-    sentinelRetryStrategy: () => RECONNECT_MS,
-    sentinelCommandTimeout: 500,
-    connectTimeout: 1000,
-    commandTimeout: WRITE_TIMEOUT_MS,
-    maxRetriesPerRequest: 1,
-    // ioredis's documented setting for failovers: a write refused by a demoted primary
-    // reconnects (asking the monitors again) and is sent again.
-    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-  });
-  c.on('error', () => undefined);
-  return c;
-}
-
 function clusterClient(cluster: LocalCluster, autoPipeline = false): Cluster {
   const c = new Cluster(cluster.seeds(), {
     clusterRetryStrategy: () => 50,
@@ -402,13 +357,12 @@ function clusterClient(cluster: LocalCluster, autoPipeline = false): Cluster {
 }
 
 function makeWriter(id: string, client: Redis, maxDurationMs: number): ContinuousWriter {
-  return new ContinuousWriter({
-    writerId: id,
+  return longWriter({
+    id,
     client,
     commandTimeoutMs: WRITE_TIMEOUT_MS,
     errorBackoffMs: ERROR_BACKOFF_MS,
     maxDurationMs,
-    maxWrites: 50_000_000,
     gapThresholdMs: LIST_GAP_MS,
   });
 }
@@ -427,7 +381,13 @@ function replicationTopo(group: LocalGroup, stop: () => Promise<void>): Topo {
     data: group.data,
     stop,
     writer: (id, maxDurationMs) => {
-      const client = sentinelClient(group);
+      const client = sentinelWriterClient({
+        sentinels: group.monitors.map((m) => ({ host: '127.0.0.1', port: m.port })),
+        name: group.name,
+        reconnectMs: RECONNECT_MS,
+        commandTimeoutMs: WRITE_TIMEOUT_MS,
+        reconnectOnReadonly: true,
+      });
       return { writer: makeWriter(id, client, maxDurationMs), close: () => client.disconnect() };
     },
     problem: () => groupProblem(group),
@@ -607,10 +567,6 @@ interface RunState {
   cli: ChildProcess | undefined;
   output: { at: number; line: string }[];
   topo: Topo | undefined;
-}
-
-function checkpoint(state: RunState): void {
-  if (state.cancelled) throw new Error('run cancelled');
 }
 
 /** Runs `vigil rollout`, recording every output line on arrival; bounded by timeoutMs (SIGKILL). */
@@ -918,23 +874,10 @@ async function runOnce(
 // ---------------------------------------------------------------------------------------------
 // Statistics and tables.
 
-function fmt(x: number | undefined, digits = 0): string {
-  return x === undefined ? '-' : x.toFixed(digits);
-}
-
 function fmtStat(st: Stat | undefined, digits = 0): string {
   if (st === undefined) return '-';
   if (st.n === 1 || st.min === st.max) return fmt(st.median, digits);
   return `${fmt(st.median, digits)} [${fmt(st.min, digits)}–${fmt(st.max, digits)}]`;
-}
-
-/** A Markdown table, padded so that it reads as well in a terminal; columns after the first right-aligned. */
-function mdTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 /** The handovers of a run (Vigil) or the restarts of its primary (naive). */
@@ -947,13 +890,11 @@ function worstHandoverGap(r: RunResult): number | undefined {
   return h.length === 0 ? undefined : Math.max(...h.map((s) => s.gapMs ?? 0));
 }
 
-interface Metric {
-  label: string;
+interface RolloutMetric extends Metric<RunResult> {
   digits: number;
-  get: (r: RunResult) => number | undefined;
 }
 
-const METRICS: Metric[] = [
+const METRICS: RolloutMetric[] = [
   {
     label: 'total time (s)',
     digits: 1,
@@ -979,9 +920,9 @@ function summarize(results: RunResult[], opts: Options): Summary {
   for (const t of opts.topologies) {
     out[t] = {};
     for (const s of systemsOf(t, opts)) {
-      const ok = results.filter((r) => r.topology === t && r.system === s && r.ok);
-      out[t][s] = Object.fromEntries(
-        METRICS.map((m) => [m.label, stat(ok.map(m.get).filter((x): x is number => x !== undefined))]),
+      out[t][s] = statsOf(
+        results.filter((r) => r.topology === t && r.system === s && r.ok),
+        METRICS,
       );
     }
   }
@@ -1050,22 +991,22 @@ function render(results: RunResult[], opts: Options, summary: Summary): string {
     const naive = systems.filter((s) => s !== 'vigil');
     if (systems.includes('vigil') && naive.length > 0) {
       out.push('');
-      const ratio = (label: string, s: SystemId, digits: number): string => {
+      const versus = (label: string, s: SystemId, digits: number): string => {
         const v = summary[t]!['vigil']![label]?.median;
         const n = summary[t]![s]![label]?.median;
-        if (v === undefined || n === undefined || n <= 0) return '-';
-        return `${(v / n).toFixed(2)} (${fmt(v, digits)} / ${fmt(n, digits)})`;
+        const r = ratio(v, n);
+        return r === undefined ? '-' : `${r} (${fmt(v, digits)} / ${fmt(n, digits)})`;
       };
       out.push(
         mdTable(
           ['ratio of medians', ...naive.map((s) => `vigil / ${LABELS[t][s]!}`)],
           [
-            ['longest write gap', ...naive.map((s) => ratio('longest write gap (ms)', s, 0))],
+            ['longest write gap', ...naive.map((s) => versus('longest write gap (ms)', s, 0))],
             [
               'longest gap around a handover',
-              ...naive.map((s) => ratio('longest gap around a handover (ms)', s, 0)),
+              ...naive.map((s) => versus('longest gap around a handover (ms)', s, 0)),
             ],
-            ['total time', ...naive.map((s) => ratio('total time (s)', s, 1))],
+            ['total time', ...naive.map((s) => versus('total time (s)', s, 1))],
           ],
         ),
       );
@@ -1125,27 +1066,13 @@ function runLine(r: RunResult): string {
 }
 
 function environment(): Record<string, string> {
-  return {
-    node: process.version,
-    cpus: String(availableParallelism()),
-    loadAverage: loadavg()[0]!.toFixed(1),
-    vigil: packageVersion('package.json'),
-    ioredis: packageVersion('node_modules', 'ioredis', 'package.json'),
-    redis: redisServerVersion(),
-  };
+  return { ...machine(), ioredis: ioredisVersion() };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<number> {
-  let opts: Options;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${errorText(err)}\n${usage()}\n`);
-    return 2;
-  }
-  const command = reproduceCommand(opts);
+async function main(opts: Options): Promise<number> {
+  const command = reproduce(opts);
   const env = environment();
   const plan: { topology: Topology; system: SystemId; run: number }[] = [];
   for (let run = 1; run <= opts.runs; run++)
@@ -1176,47 +1103,25 @@ async function main(): Promise<number> {
       `reproduce: ${command}\n\n`,
   );
 
-  const results: RunResult[] = [];
-  let current: RunState | undefined;
-  let stopping = false;
-  const abort = (why: string, code: number): void => {
-    if (stopping) process.exit(code);
-    stopping = true;
-    if (current !== undefined) {
-      current.cancelled = true;
-      current.cli?.kill('SIGKILL');
-    }
-    process.stderr.write(`\n${why}: stopping every process the bench started\n`);
-    void withTimeout(cleanupAll(), 45_000, 'cleanup')
-      .catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`))
-      .finally(() => process.exit(code));
-  };
-  // The harness's own handlers (installed first) have already SIGKILLed every process by now.
-  const onSigint = (): void => abort('interrupted (SIGINT)', 130);
-  const onSigterm = (): void => abort('terminated (SIGTERM)', 143);
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  const benchTimer = setTimeout(
-    () => abort(`the bench's deadline (${Math.round(benchDeadlineMs / 1000)} s) passed`, 3),
+  const results = await runPlan<(typeof plan)[number], RunState, RunResult>({
+    plan,
     benchDeadlineMs,
-  );
-
-  for (const { topology, system, run } of plan) {
-    if (stopping) break;
-    const state: RunState = { cancelled: false, cli: undefined, output: [], topo: undefined };
-    current = state;
-    const deadline = nowMs() + opts.runTimeoutMs;
-    const attempt = runOnce(topology, system, run, opts, deadline, state);
-    let result: RunResult;
-    try {
-      // runOnce bounds each of its waits by the deadline; this is the backstop.
-      result = await withTimeout(attempt, opts.runTimeoutMs + 30_000, `${topology} ${system} run ${run}`);
-    } catch (err) {
-      attempt.catch(() => undefined);
-      state.cli?.kill('SIGKILL');
-      const msg = errorText(err);
+    runTimeoutMs: opts.runTimeoutMs,
+    backstopMs: 30_000,
+    // A run's own stop normally stops everything already; this stops what it did not.
+    cleanupMs: { betweenRuns: 45_000, onAbort: 45_000 },
+    label: ({ topology, system, run }) => `${topology} ${system} run ${run}`,
+    newState: () => ({ cancelled: false, cli: undefined, output: [], topo: undefined }),
+    run: ({ topology, system, run }, state, deadline) =>
+      runOnce(topology, system, run, opts, deadline, state),
+    kill: (state) => state.cli?.kill('SIGKILL'),
+    failed: ({ topology, system, run }, state, msg) => {
       const t0 = state.output[0]?.at ?? 0;
-      result = {
+      process.stderr.write(`\n${topology} ${system} run ${run} failed: ${msg}\n`);
+      if (state.output.length > 0 && !msg.includes('vigil rollout exited')) {
+        process.stderr.write(`vigil rollout output:\n${state.output.map((o) => `  ${o.line}`).join('\n')}\n`);
+      }
+      return {
         topology,
         system,
         label: LABELS[topology][system]!,
@@ -1230,25 +1135,10 @@ async function main(): Promise<number> {
         errors: {},
         problems: [],
       };
-      process.stderr.write(`\n${topology} ${system} run ${run} failed: ${msg}\n`);
-      if (state.output.length > 0 && !msg.includes('vigil rollout exited')) {
-        process.stderr.write(`vigil rollout output:\n${state.output.map((o) => `  ${o.line}`).join('\n')}\n`);
-      }
-    } finally {
-      state.cancelled = true;
-    }
-    if (stopping) break;
-    try {
-      // Stops what the run's own stop did not (it has normally stopped everything already).
-      await withTimeout(cleanupAll(), 45_000, 'cleanup between runs');
-    } catch (err) {
-      result.problems.push(`cleanup: ${errorText(err)}`);
-    }
-    results.push(result);
-    process.stdout.write(`${runLine(result)}\n`);
-  }
-  clearTimeout(benchTimer);
-  if (stopping) return 130;
+    },
+    done: (r) => process.stdout.write(`${runLine(r)}\n`),
+  });
+  if (results === undefined) return 130;
 
   const summary = summarize(results, opts);
   process.stdout.write(`${render(results, opts, summary)}\n`);
@@ -1259,7 +1149,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`\nreproduce: ${command}\n`);
   if (opts.json !== undefined) {
-    const doc = {
+    writeJson(opts.json, {
       command,
       environment: env,
       setup: {
@@ -1280,23 +1170,9 @@ async function main(): Promise<number> {
       },
       summary,
       runs: results,
-    };
-    writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
-    process.stdout.write(`wrote ${opts.json}\n`);
+    });
   }
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
   return results.length === plan.length && results.every((r) => r.ok) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`rollout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    void cleanupAll()
-      .catch(() => undefined)
-      .finally(() => process.exit(1));
-  },
-);
+benchMain('rollout', USAGE, parseOptions, main);

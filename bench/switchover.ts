@@ -15,17 +15,15 @@
 //   node dist/bench/switchover.js [--switchovers 20] [--writers 3] [--systems vigil,redis-sentinel]
 //                                 [--switchover-timeout 60] [--json out.json]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
+import { errorMessage } from '../src/node/errors.js';
 import {
   AbortWait,
-  cleanupAll,
   ContinuousWriter,
   makeTempDir,
   nowMs,
@@ -43,7 +41,11 @@ import {
   type WriteRecord,
 } from '../test/harness/index.js';
 import { MonitorCluster } from '../test/harness/monitors.js';
-import { commandOutput, errorText, packageVersion, redisServerVersion } from './common.js';
+import { commandOutput, ioredisVersion, machine, packageVersion } from './lib/environment.js';
+import { intOption, listOption, readOptions, reproduceCommand } from './lib/options.js';
+import { fmt, nearestRank, stat, table } from './lib/report.js';
+import { benchMain, checkpoint, runPlan, writeJson } from './lib/runs.js';
+import { longWriter, sentinelWriterClient } from './lib/writers.js';
 
 const MASTER = 'mymaster';
 const MONITORS = 3;
@@ -102,72 +104,48 @@ interface Options {
   json: string | undefined;
 }
 
-function usage(): string {
-  return [
-    'usage: node dist/bench/switchover.js [options]',
-    `  --switchovers N          consecutive switchovers per system (default ${TARGET_SWITCHOVERS})`,
-    '  --writers K              writers in all, assigned in turn to ioredis, node-redis, redis-py',
-    '                           (default 3, at least 3: one per library)',
-    '  --systems LIST           comma-separated: vigil,redis-sentinel (default both)',
-    '  --switchover-timeout S   deadline of one switchover in seconds (default 60)',
-    '  --json FILE              also write every switchover (with its events) and the summary to FILE',
-  ].join('\n');
-}
+const USAGE = [
+  'usage: node dist/bench/switchover.js [options]',
+  `  --switchovers N          consecutive switchovers per system (default ${TARGET_SWITCHOVERS})`,
+  '  --writers K              writers in all, assigned in turn to ioredis, node-redis, redis-py',
+  '                           (default 3, at least 3: one per library)',
+  '  --systems LIST           comma-separated: vigil,redis-sentinel (default both)',
+  '  --switchover-timeout S   deadline of one switchover in seconds (default 60)',
+  '  --json FILE              also write every switchover (with its events) and the summary to FILE',
+].join('\n');
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      switchovers: { type: 'string', default: String(TARGET_SWITCHOVERS) },
-      writers: { type: 'string', default: '3' },
-      systems: { type: 'string', default: ALL_SYSTEMS.join(',') },
-      'switchover-timeout': { type: 'string', default: '60' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+  const values = readOptions(
+    argv,
+    USAGE,
+    {
+      switchovers: String(TARGET_SWITCHOVERS),
+      writers: '3',
+      systems: ALL_SYSTEMS.join(','),
+      'switchover-timeout': '60',
     },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(`${usage()}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-    }
-    return n;
-  };
-  const systems = values.systems
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const s of systems) {
-    if (!(ALL_SYSTEMS as readonly string[]).includes(s)) {
-      throw new Error(`--systems: unknown system '${s}' (known: ${ALL_SYSTEMS.join(', ')})`);
-    }
-  }
-  if (systems.length === 0) throw new Error('--systems: no system given');
+    ['json'],
+  );
   return {
-    switchovers: int('switchovers', values.switchovers, 1, 200),
-    writers: int('writers', values.writers, 3, 30),
-    systems: [...new Set(systems)] as System[],
-    switchoverTimeoutMs: int('switchover-timeout', values['switchover-timeout'], 10, 600) * 1000,
+    switchovers: intOption('switchovers', values.switchovers, 1, 200),
+    writers: intOption('writers', values.writers, 3, 30),
+    systems: listOption('systems', values.systems, ALL_SYSTEMS),
+    switchoverTimeoutMs: intOption('switchover-timeout', values['switchover-timeout'], 10, 600) * 1000,
     json: values.json,
   };
 }
 
-function reproduceCommand(o: Options): string {
-  const parts = [
-    'node dist/bench/switchover.js',
-    `--switchovers ${o.switchovers}`,
-    `--writers ${o.writers}`,
-    `--systems ${o.systems.join(',')}`,
-    `--switchover-timeout ${o.switchoverTimeoutMs / 1000}`,
-  ];
-  if (o.json !== undefined) parts.push(`--json ${o.json}`);
-  return parts.join(' ');
+function reproduce(o: Options): string {
+  return reproduceCommand(
+    'switchover.js',
+    [
+      ['switchovers', o.switchovers],
+      ['writers', o.writers],
+      ['systems', o.systems.join(',')],
+      ['switchover-timeout', o.switchoverTimeoutMs / 1000],
+    ],
+    o.json,
+  );
 }
 
 function runBudgetMs(o: Options): number {
@@ -231,29 +209,19 @@ interface WriterSetup {
 }
 
 function ioredisWriter(s: WriterSetup): BenchWriter {
-  const writer = new ContinuousWriter({
-    writerId: s.id,
-    client: () => {
-      const c = new Redis({
+  const writer = longWriter({
+    id: s.id,
+    client: () =>
+      sentinelWriterClient({
         sentinels: s.sentinels,
         name: MASTER,
-        retryStrategy: () => RECONNECT_MS,
-        sentinelRetryStrategy: () => RECONNECT_MS,
-        sentinelCommandTimeout: 500,
-        connectTimeout: 1000,
-        commandTimeout: WRITE_TIMEOUT_MS,
-        maxRetriesPerRequest: 1,
-        // ioredis's documented setting for failovers: a write refused by a demoted primary
-        // reconnects (asking the monitors again) and is sent again.
-        reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-      });
-      c.on('error', () => undefined);
-      return c;
-    },
+        reconnectMs: RECONNECT_MS,
+        commandTimeoutMs: WRITE_TIMEOUT_MS,
+        reconnectOnReadonly: true,
+      }),
     commandTimeoutMs: WRITE_TIMEOUT_MS,
     errorBackoffMs: ERROR_BACKOFF_MS,
     maxDurationMs: s.maxDurationMs,
-    maxWrites: 50_000_000,
   });
   return new HarnessWriter(
     'ioredis',
@@ -282,13 +250,12 @@ function nodeRedisWriter(s: WriterSetup): BenchWriter {
   // ContinuousWriter drives an ioredis-shaped client; with a shared client it calls only
   // set(key, value), which node-redis's sentinel client has with the same meaning.
   const shim = { set: (key: string, value: string) => client.set(key, value) } as unknown as Redis;
-  const writer = new ContinuousWriter({
-    writerId: s.id,
+  const writer = longWriter({
+    id: s.id,
     client: shim,
     commandTimeoutMs: WRITE_TIMEOUT_MS,
     errorBackoffMs: ERROR_BACKOFF_MS,
     maxDurationMs: s.maxDurationMs,
-    maxWrites: 50_000_000,
   });
   return new HarnessWriter(
     'node-redis',
@@ -450,7 +417,7 @@ async function waitForWriters(writers: BenchWriter[], since: number, timeoutMs: 
         : `last write: ${r.error ?? (r.ackAt !== undefined ? 'acknowledged' : 'in flight')}`;
     };
     throw new Error(
-      `${errorText(err)}; not back: ${late.map((w) => `${w.id} (${[last(w), ...w.problems()].join('; ')})`).join(', ')}`,
+      `${errorMessage(err)}; not back: ${late.map((w) => `${w.id} (${[last(w), ...w.problems()].join('; ')})`).join(', ')}`,
       { cause: err },
     );
   }
@@ -580,10 +547,6 @@ interface RunState {
   writers: BenchWriter[];
 }
 
-function checkpoint(state: RunState): void {
-  if (state.cancelled) throw new Error('run cancelled');
-}
-
 /** Whether an event concerns the monitored master (itself, or one of its replicas). */
 function concernsMaster(e: SentinelEvent): boolean {
   if (e.channel === '+switch-master') return e.payload.split(' ')[0] === MASTER;
@@ -606,7 +569,7 @@ function firstEvent(cluster: MonitorCluster, channel: string, from: number): Eve
 async function dumpOf(cluster: MonitorCluster | undefined): Promise<string> {
   if (cluster === undefined) return '(nothing started yet)';
   return withTimeout(cluster.dump(), 10_000, 'diagnostics').catch(
-    (err: unknown) => `(diagnostics failed: ${errorText(err)})`,
+    (err: unknown) => `(diagnostics failed: ${errorMessage(err)})`,
   );
 }
 
@@ -697,7 +660,7 @@ async function switchover(
     checkpoint(state);
     result.ok = true;
   } catch (err) {
-    result.error = errorText(err);
+    result.error = errorMessage(err);
     result.diagnostics = await dumpOf(cluster);
   }
   result.endedAt = nowMs();
@@ -826,7 +789,7 @@ async function runSystem(
       await waitForReplicaViews(cluster, primary, Math.min(remaining(), 30_000));
       await delay(SETTLE_MS);
     } catch (err) {
-      result.problems.push(`no recovery after switchover ${i}: ${errorText(err)}`);
+      result.problems.push(`no recovery after switchover ${i}: ${errorMessage(err)}`);
       break;
     }
   }
@@ -987,25 +950,10 @@ interface Stat {
   max: number;
 }
 
-function stat(xs: number[]): Stat | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  // Nearest rank.
-  const p90 = s[Math.max(0, Math.ceil(0.9 * s.length) - 1)]!;
-  return { n: s.length, median, p90, max: s[s.length - 1]! };
-}
-
-function fmt(x: number | undefined): string {
-  return x === undefined ? '-' : String(Math.round(x));
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+/** Median, p90 (nearest rank) and max. */
+function statP90(xs: number[]): Stat | undefined {
+  const s = stat(xs);
+  return s && { n: s.n, median: s.median, p90: nearestRank(xs, 0.9)!, max: s.max };
 }
 
 interface Summary {
@@ -1026,7 +974,7 @@ interface Summary {
 function summarize(r: SystemResult, requested: number): Summary {
   const done = r.switchovers.filter((s) => s.ok);
   const of = (f: (s: SwitchoverResult) => number | undefined): Stat | undefined =>
-    stat(done.map(f).filter((x): x is number => x !== undefined));
+    statP90(done.map(f).filter((x): x is number => x !== undefined));
   const gapByLibrary: Partial<Record<Library, Stat>> = {};
   for (const l of LIBRARIES) {
     const st = of((s) => s.gapByLibrary[l]);
@@ -1206,13 +1154,9 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
 
 function environment(): Record<string, string> {
   return {
-    node: process.version,
-    cpus: String(availableParallelism()),
-    loadAverage: loadavg()[0]!.toFixed(1),
-    vigil: packageVersion('package.json'),
-    ioredis: packageVersion('node_modules', 'ioredis', 'package.json'),
+    ...machine(),
+    ioredis: ioredisVersion(),
     'node-redis': packageVersion('node_modules', 'redis', 'package.json'),
-    redis: redisServerVersion(),
     'redis-py': commandOutput(process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3', [
       '-c',
       'import sys, redis; print("%s (python %s)" % (redis.__version__, sys.version.split()[0]))',
@@ -1222,15 +1166,8 @@ function environment(): Record<string, string> {
 
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<number> {
-  let opts: Options;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${errorText(err)}\n${usage()}\n`);
-    return 2;
-  }
-  const command = reproduceCommand(opts);
+async function main(opts: Options): Promise<number> {
+  const command = reproduce(opts);
   const env = environment();
   const benchDeadlineMs = opts.systems.length * (runBudgetMs(opts) + 30_000) + 30_000;
   const mix = LIBRARIES.map((l, i) => `${Math.floor((opts.writers - i - 1) / LIBRARIES.length) + 1} ${l}`);
@@ -1248,44 +1185,19 @@ async function main(): Promise<number> {
       `reproduce: ${command}\n\n`,
   );
 
-  const results: SystemResult[] = [];
-  let current: RunState | undefined;
-  let stopping = false;
-  const abort = (why: string, code: number): void => {
-    if (stopping) process.exit(code);
-    stopping = true;
-    if (current !== undefined) current.cancelled = true;
-    process.stderr.write(`\n${why}: stopping every process the bench started\n`);
-    void withTimeout(cleanupAll(), 20_000, 'cleanup')
-      .catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`))
-      .finally(() => process.exit(code));
-  };
-  // The harness's own handlers (installed first) have already SIGKILLed every child by now.
-  const onSigint = (): void => abort('interrupted (SIGINT)', 130);
-  const onSigterm = (): void => abort('terminated (SIGTERM)', 143);
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  const benchTimer = setTimeout(
-    () => abort(`the bench's deadline (${Math.round(benchDeadlineMs / 1000)} s) passed`, 3),
+  const results = await runPlan<System, RunState, SystemResult>({
+    plan: opts.systems,
     benchDeadlineMs,
-  );
-
-  for (const system of opts.systems) {
-    if (stopping) break;
-    const state: RunState = { cancelled: false, cluster: undefined, writers: [] };
-    current = state;
-    const budget = runBudgetMs(opts);
-    const deadline = nowMs() + budget;
-    const attempt = runSystem(system, opts, deadline, state);
-    let result: SystemResult;
-    try {
-      // runSystem bounds each of its waits by the deadline; this is the backstop.
-      result = await withTimeout(attempt, budget + 20_000, `${system} run`);
-    } catch (err) {
-      attempt.catch(() => undefined);
-      const msg = errorText(err);
+    runTimeoutMs: runBudgetMs(opts),
+    backstopMs: 20_000,
+    cleanupMs: { betweenRuns: 30_000, onAbort: 20_000 },
+    label: (system) => `${system} run`,
+    newState: () => ({ cancelled: false, cluster: undefined, writers: [] }),
+    run: (system, state, deadline) => runSystem(system, opts, deadline, state),
+    failed: async (system, state, msg) => {
       const diag = await dumpOf(state.cluster);
-      result = {
+      process.stderr.write(`\n${system} run failed: ${msg}\n${diag}\n\n`);
+      return {
         system,
         ok: false,
         error: `${msg}\n${diag}`,
@@ -1296,26 +1208,15 @@ async function main(): Promise<number> {
         lostBeforeFirst: 0,
         problems: [],
       };
-      process.stderr.write(`\n${system} run failed: ${msg}\n${diag}\n\n`);
-    } finally {
-      state.cancelled = true;
-    }
-    if (stopping) break;
-    try {
-      await withTimeout(cleanupAll(), 30_000, 'cleanup between runs');
-    } catch (err) {
-      result.problems.push(`cleanup: ${errorText(err)}`);
-    }
-    results.push(result);
-  }
-  clearTimeout(benchTimer);
-  if (stopping) return 130;
+    },
+  });
+  if (results === undefined) return 130;
 
   const summaries = new Map(results.map((r) => [r.system, summarize(r, opts.switchovers)] as const));
   process.stdout.write(`${render(results, summaries, opts)}\n`);
   process.stdout.write(`\nreproduce: ${command}\n`);
   if (opts.json !== undefined) {
-    const doc = {
+    writeJson(opts.json, {
       command,
       environment: env,
       setup: {
@@ -1333,23 +1234,9 @@ async function main(): Promise<number> {
       },
       summary: Object.fromEntries(summaries),
       systems: results,
-    };
-    writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
-    process.stdout.write(`wrote ${opts.json}\n`);
+    });
   }
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
   return results.length === opts.systems.length && results.every((r) => r.ok) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`switchover: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    void cleanupAll()
-      .catch(() => undefined)
-      .finally(() => process.exit(1));
-  },
-);
+benchMain('switchover', USAGE, parseOptions, main);

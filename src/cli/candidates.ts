@@ -3,20 +3,11 @@
  * SENTINEL CANDIDATES and shows every replica (history, offset, lag, priority) with the one that
  * would be promoted, or why each is refused.
  */
-import {
-  connect,
-  DEFAULT_MONITOR,
-  errorMessage,
-  formatEndpoint,
-  monitorError,
-  pairs,
-  pairsList,
-  parseEndpoint,
-  table,
-  UsageError,
-  type Conn,
-  type Credentials,
-} from './common.js';
+import { formatAddr } from '../node/address.js';
+import { connect, type Conn, type Credentials } from '../node/connect.js';
+import { errorMessage } from '../node/errors.js';
+import { pairs, pairsList } from '../node/replies.js';
+import { DEFAULT_MONITOR, monitorError, parseEndpoint, table, UsageError } from './common.js';
 
 export interface CandidatesOptions extends Credentials {
   sentinel?: string | undefined;
@@ -79,7 +70,7 @@ export function candidateRow(c: Record<string, string>): CandidateRow {
   const ip = c['ip'] ?? '?';
   const port = num(c['port'], 0);
   return {
-    addr: formatEndpoint({ host: ip, port }),
+    addr: formatAddr({ host: ip, port }),
     ip,
     port,
     runid: c['runid'] ?? '',
@@ -205,7 +196,7 @@ export function renderCandidates(r: CandidatesReport): string[] {
 }
 
 async function gather(conn: Conn, name: string): Promise<CandidatesReport> {
-  const at = formatEndpoint(conn.endpoint);
+  const at = formatAddr(conn.endpoint);
   let master: Record<string, string>;
   try {
     master = pairs(await conn.call('SENTINEL', 'MASTER', name));
@@ -229,7 +220,7 @@ async function gather(conn: Conn, name: string): Promise<CandidatesReport> {
     name,
     monitor: at,
     primary: {
-      addr: formatEndpoint({ host: master['ip'] ?? '?', port: num(master['port'], 0) }),
+      addr: formatAddr({ host: master['ip'] ?? '?', port: num(master['port'], 0) }),
       flags: master['flags'] ?? '',
       replid: first?.['primary-replid'] ?? '',
       offset: num(first?.['primary-repl-offset'], 0),

@@ -8,10 +8,12 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { parseInfo } from '../core/info.js';
+import { createDiscoveryClient, createNodeClient } from '../node/client.js';
 import { waitUntil } from '../node/local-process.js';
+import { killSupervisedSync, readNodeState, spawnSupervisor } from '../node/supervised.js';
 import { LocalGroup } from '../rollout/drivers/local-group.js';
-import { killSupervisedSync, readNodeState, spawnSupervisor } from '../rollout/drivers/local.js';
 import { runRolloutCli } from './rollout.js';
 
 const NAME = 'mymaster';
@@ -53,8 +55,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
 
     // LocalGroup.start has waited until every monitor knows both replicas and its two peers.
     for (const m of monitors) {
-      const c = new Redis({ port: m.port, lazyConnect: true, protocol: 2, retryStrategy: () => null });
-      c.on('error', () => undefined);
+      const c = createNodeClient({ host: '127.0.0.1', port: m.port, lazyConnect: true });
       await c.connect();
       clients.push(c);
     }
@@ -90,8 +91,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     let switched: string | undefined;
     let switchedAt = 0;
     for (const [idx, m] of monitors.entries()) {
-      const events = new Redis({ port: m.port, protocol: 2, retryStrategy: () => null });
-      events.on('error', () => undefined);
+      const events = createNodeClient({ host: '127.0.0.1', port: m.port });
       clients.push(events);
       events.on('pmessage', (_p: string, channel: string, msg: string) => {
         if (!interesting.has(channel)) return;
@@ -104,16 +104,15 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
       await events.psubscribe('*');
     }
 
-    const writer = new Redis({
+    const writer = createDiscoveryClient({
       sentinels,
       name: NAME,
-      sentinelRetryStrategy: () => 100,
-      retryStrategy: () => 50,
       protocol: 3,
+      reconnectMs: 50,
+      sentinelRetryMs: 100,
       maxRetriesPerRequest: 1,
-      commandTimeout: 500,
+      commandTimeoutMs: 500,
     });
-    writer.on('error', () => undefined);
     clients.push(writer);
     let acked = 0;
     const ackedKeys: string[] = [];
@@ -169,12 +168,11 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     await waitUntil(
       'the old primary to rejoin as a replica',
       async () => {
-        const c = new Redis({ port: pPort, lazyConnect: true, retryStrategy: () => null, protocol: 2 });
-        c.on('error', () => undefined);
+        const c = createNodeClient({ host: '127.0.0.1', port: pPort, lazyConnect: true });
         try {
           await c.connect();
-          const info = String(await c.info('replication'));
-          return /role:slave/.test(info) && /master_link_status:up/.test(info);
+          const info = parseInfo(await c.info('replication'));
+          return info.role === 'slave' && info.masterLinkUp === true;
         } finally {
           c.disconnect();
         }
@@ -202,8 +200,7 @@ export async function runDemo(opts: { keep: boolean; basePort: number }): Promis
     running = false;
     await writing;
     const final = (await clients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string];
-    const check = new Redis({ host: final[0], port: Number(final[1]), protocol: 2 });
-    check.on('error', () => undefined);
+    const check = createNodeClient({ host: final[0], port: Number(final[1]), reconnectMs: 50 });
     clients.push(check);
     let missing = 0;
     for (let i = 0; i < ackedKeys.length; i += 500) {

@@ -4,20 +4,17 @@
  * reports what Sentinel's documentation lists as "don't do", each finding with its fix. The
  * checks themselves are pure functions in doctor-checks.ts.
  */
+import { parseInfo } from '../core/info.js';
+import { formatAddr } from '../node/address.js';
+import { connect, type Conn, type Credentials } from '../node/connect.js';
+import { errorMessage } from '../node/errors.js';
+import { pairs, pairsList } from '../node/replies.js';
 import {
-  connect,
   DEFAULT_MONITOR,
-  errorMessage,
-  formatEndpoint,
   monitorError,
-  pairs,
-  pairsList,
   parseEndpoint,
-  parseInfoText,
   pingTimes,
   UsageError,
-  type Conn,
-  type Credentials,
   type Endpoint,
 } from './common.js';
 import {
@@ -100,7 +97,7 @@ async function askMonitor(
   source: MonitorFacts['source'],
   reportedRunid?: string,
 ): Promise<MonitorView> {
-  const addr = formatEndpoint(e);
+  const addr = formatAddr(e);
   const facts: MonitorFacts = { addr, source, reachable: false, reportedRunid };
   const view: MonitorView = { facts, replicas: [], sentinels: [], candidates: undefined };
   let c: Conn;
@@ -145,7 +142,7 @@ async function readNode(
   const host = view['ip'] ?? '?';
   const port = Number(view['port'] ?? 0);
   const n: NodeFacts = {
-    addr: formatEndpoint({ host, port }),
+    addr: formatAddr({ host, port }),
     host,
     port,
     role,
@@ -163,7 +160,7 @@ async function readNode(
     return n;
   }
   try {
-    n.info = parseInfoText(await c.call('INFO'));
+    n.info = Object.fromEntries(parseInfo(String(await c.call('INFO'))).fields);
   } catch (err) {
     n.error = errorMessage(err);
     if (isAuthError(n.error)) throw new NodeAuthError(`${n.addr}: ${n.error}`);
@@ -213,7 +210,7 @@ export async function gatherFacts(
   for (const v of answered) {
     for (const s of v.sentinels) {
       const e = { host: s['ip'] ?? '?', port: Number(s['port'] ?? 0) };
-      const addr = formatEndpoint(e);
+      const addr = formatAddr(e);
       if (seenAddrs.has(addr) || (s['runid'] !== undefined && seenIds.has(s['runid']))) continue;
       seenAddrs.add(addr);
       if (s['runid'] !== undefined) seenIds.add(s['runid']);

@@ -3,11 +3,12 @@
  * touched. Replication groups through their Vigil monitors, Redis Cluster shard by shard, or a
  * standalone server (plain restart, with a warning).
  */
+import { errorMessage } from '../node/errors.js';
+import { ConnPool } from '../node/pool.js';
 import type { NodeDriver } from '../rollout/driver.js';
 import { ExecDriver } from '../rollout/drivers/exec.js';
 import { LocalDriver } from '../rollout/drivers/local.js';
 import {
-  ConnPool,
   observeCluster,
   observeReplication,
   observeStandalone,
@@ -15,7 +16,7 @@ import {
 } from '../rollout/observe.js';
 import { runRollout } from '../rollout/run.js';
 import type { DesiredSpec, NodeAddr, ObservedGroup } from '../rollout/types.js';
-import { errorMessage, parseEndpoint, UsageError } from './common.js';
+import { parseEndpoint, UsageError } from './common.js';
 
 export interface RolloutCliOptions {
   sentinel?: string[] | undefined;

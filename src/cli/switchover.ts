@@ -3,7 +3,9 @@
  * SENTINEL FAILOVER <name> COORDINATED [TO host port] [TIMEOUT ms] to a monitor and follows its
  * events until the new primary is announced or the switchover is called off.
  */
-import { connect, formatEndpoint, monitorError, parseEndpoint, UsageError, type Endpoint } from './common.js';
+import { formatAddr } from '../node/address.js';
+import { connect } from '../node/connect.js';
+import { monitorError, parseEndpoint, UsageError, type Endpoint } from './common.js';
 
 export interface SwitchoverOptions {
   sentinel: string;
@@ -58,7 +60,7 @@ export async function runSwitchover(name: string, opts: SwitchoverOptions): Prom
     cmd = await connect(monitor, { ...creds, commandTimeoutMs: 10_000 });
   } catch (e) {
     process.stderr.write(
-      `vigil switchover: cannot reach a monitor at ${formatEndpoint(monitor)} (${(e as Error).message}): check --sentinel\n`,
+      `vigil switchover: cannot reach a monitor at ${formatAddr(monitor)} (${(e as Error).message}): check --sentinel\n`,
     );
     events?.close();
     return 1;
@@ -85,7 +87,7 @@ export async function runSwitchover(name: string, opts: SwitchoverOptions): Prom
       const msg = (e as Error).message;
       if (/^ERR unknown subcommand|syntax error/.test(msg)) {
         throw new UsageError(
-          `${formatEndpoint(monitor)} does not support coordinated switchovers: it is not a Vigil monitor`,
+          `${formatAddr(monitor)} does not support coordinated switchovers: it is not a Vigil monitor`,
         );
       }
       if (/No such master/i.test(msg)) throw monitorError(monitor, e, name);

@@ -3,9 +3,11 @@
  * does what the core asks (connect, send, close) and reports back; it never retries on its
  * own, because reconnection timing is a decision the core makes (as Sentinel does).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { CoreReply, Effect, ReplyTag } from '../core/types.js';
 import { HELLO_CHANNEL } from '../core/constants.js';
+import { createNodeClient } from './client.js';
+import { isReplyError } from './errors.js';
 
 export interface LinkObserver {
   linkDown(linkId: string, which: 'cc' | 'pc'): void;
@@ -32,10 +34,6 @@ export function toCoreReply(v: unknown): CoreReply {
   return { t: 'string', v: JSON.stringify(v) };
 }
 
-function isReplyError(e: unknown): e is Error {
-  return e instanceof Error && e.name === 'ReplyError';
-}
-
 export class LinkPool {
   private readonly links = new Map<string, Conns>();
 
@@ -47,21 +45,14 @@ export class LinkPool {
   private open(e: ConnectEffect, kind: 'cc' | 'pc'): Redis {
     // No handshake options: AUTH and CLIENT SETNAME go out as ordinary first commands, as
     // Sentinel sends them, so whatever the core queues follows at once, even to a node that is
-    // frozen (SIGSTOP) and will only read it when it resumes.
-    const conn = new Redis({
+    // frozen (SIGSTOP) and will only read it when it resumes. No reconnectMs: reconnecting is
+    // the core's decision, so a lost connection is reported and never retried here.
+    const conn = createNodeClient({
       host: e.addr.host,
       port: e.addr.port,
-      protocol: 2,
-      lazyConnect: false,
-      enableReadyCheck: false,
-      enableOfflineQueue: true,
-      autoResubscribe: false,
-      autoResendUnfulfilledCommands: false,
+      connectTimeoutMs: this.connectTimeoutMs,
+      readyCheck: false,
       maxRetriesPerRequest: null,
-      retryStrategy: () => null,
-      connectTimeout: this.connectTimeoutMs,
-      // CLIENT SETINFO does not exist before Redis 7.2; sending it would only add errors to the nodes' stats.
-      disableClientInfo: true,
     });
     let reported = false;
     const down = () => {
@@ -73,8 +64,7 @@ export class LinkPool {
       c[kind] = undefined;
       this.observer.linkDown(e.link, kind);
     };
-    // Errors are reported through 'close'; the listener keeps ioredis from printing them.
-    conn.on('error', () => undefined);
+    // Errors are reported through 'close'.
     conn.on('close', down);
     conn.on('end', down);
     const ignore = () => undefined;

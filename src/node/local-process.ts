@@ -1,6 +1,6 @@
 /** Small helpers for processes on this machine: a free port, a PING, a wait with a deadline. */
 import net from 'node:net';
-import { Redis } from 'ioredis';
+import { createNodeClient } from './client.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -34,16 +34,24 @@ export async function waitUntil(
   );
 }
 
+/**
+ * Checks `cond` every 25 ms until it holds. Unlike waitUntil, an error it throws ends the wait at
+ * once: the condition can tell that what it waits for will never happen.
+ */
+export async function pollUntil(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export async function ping(port: number): Promise<boolean> {
-  const c = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    protocol: 2,
-  });
-  c.on('error', () => undefined);
+  const c = createNodeClient({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await c.connect();
     return (await c.ping()) === 'PONG';

@@ -15,9 +15,9 @@
  * primary.
  */
 import net from 'node:net';
-import { Redis } from 'ioredis';
 import { RequestParser } from '../resp/parser.js';
 import type { Addr, LinkAuth } from '../core/types.js';
+import { createNodeClient } from './client.js';
 
 export interface SalvageRequest {
   from: Addr;
@@ -46,17 +46,17 @@ export function salvage(req: SalvageRequest): Promise<SalvageResult> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: req.from.host, port: req.from.port });
     const parser = new RequestParser();
-    const target = new Redis({
+    // The replay must survive a brief drop of the new primary's connection (it may be busy
+    // taking over): reconnect for about a second and resend, unlike the monitor's links.
+    const target = createNodeClient({
       host: req.to.host,
       port: req.to.port,
-      protocol: 2,
-      username: req.auth.user,
+      user: req.auth.user,
       password: req.auth.pass,
+      reconnectMs: 50,
+      reconnectAttempts: 20,
       maxRetriesPerRequest: 3,
-      retryStrategy: (n) => (n > 20 ? null : 50),
-      disableClientInfo: true,
     });
-    target.on('error', () => undefined);
     let header = Buffer.alloc(0);
     let streaming = false;
     let demoted = false;

@@ -4,9 +4,11 @@
  * the same shape, an orchestrator such as Kubernetes (restart = delete the pod and let its
  * controller recreate it; describe = compare the pod's template hash with the desired one).
  */
+import type { InfoSnapshot } from '../core/info.js';
+import type { ProcessKind } from '../node/supervised.js';
 import type { NodeAddr, RunningSpec } from './types.js';
 
-export type ProcessKind = 'data' | 'monitor';
+export type { ProcessKind } from '../node/supervised.js';
 
 export interface Described {
   /** What the driver knows better than INFO (a precise start time, the configuration hash). */
@@ -19,7 +21,7 @@ export interface NodeDriver {
   readonly name: string;
   /** Whether it can restart monitors (a rollout skips them otherwise, and says so). */
   readonly restartsMonitors: boolean;
-  describe(addr: NodeAddr, kind: ProcessKind, info: Record<string, string>): Promise<Described>;
+  describe(addr: NodeAddr, kind: ProcessKind, info: InfoSnapshot): Promise<Described>;
   /**
    * Restarts one process and returns once the restart has been carried out (the process may
    * still be starting or loading: the rollout waits for it to be back and in sync). Throws with a

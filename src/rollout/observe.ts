@@ -2,57 +2,12 @@
  * Reads the live state a rollout plans from: the monitors' view of the group, then every data
  * node's own INFO (and CLUSTER NODES in a cluster). Nothing here decides anything.
  */
-import {
-  connect,
-  describeError,
-  pairs,
-  pairsList,
-  parseInfoText,
-  type Conn,
-  type Credentials,
-} from '../cli/common.js';
+import { parseInfo, type InfoSnapshot } from '../core/info.js';
+import { describeError } from '../node/errors.js';
+import type { ConnPool } from '../node/pool.js';
+import { pairs, pairsList } from '../node/replies.js';
 import type { NodeDriver } from './driver.js';
 import { nodeId, type DataNode, type MonitorNode, type NodeAddr, type ObservedGroup } from './types.js';
-
-/** Short-lived connections, kept between observations and dropped on the first error. */
-export class ConnPool {
-  private readonly conns = new Map<string, Promise<Conn>>();
-
-  constructor(private readonly creds: Credentials) {}
-
-  async call(addr: NodeAddr, ...args: (string | number)[]): Promise<unknown> {
-    const key = nodeId(addr);
-    let p = this.conns.get(key);
-    if (!p) {
-      p = connect(addr, { ...this.creds, connectTimeoutMs: 1000, commandTimeoutMs: 2000 });
-      this.conns.set(key, p);
-      p.catch(() => this.conns.delete(key));
-    }
-    const conn = await p;
-    try {
-      return await conn.call(...args);
-    } catch (e) {
-      // An error reply leaves the connection usable; anything else (closed, timed out) does not.
-      if (!(e instanceof Error && e.name === 'ReplyError')) {
-        this.conns.delete(key);
-        conn.close();
-      }
-      throw e;
-    }
-  }
-
-  drop(addr: NodeAddr): void {
-    const key = nodeId(addr);
-    const p = this.conns.get(key);
-    this.conns.delete(key);
-    p?.then((c) => c.close()).catch(() => undefined);
-  }
-
-  close(): void {
-    for (const p of this.conns.values()) p.then((c) => c.close()).catch(() => undefined);
-    this.conns.clear();
-  }
-}
 
 function num(v: string | undefined, fallback = 0): number {
   const n = Number(v);
@@ -63,16 +18,16 @@ function num(v: string | undefined, fallback = 0): number {
  * When the process started, to the second: Redis computes uptime_in_seconds from the same cached
  * clock as server_time_usec, so their difference is exactly its start second.
  */
-export function startedAtMs(info: Record<string, string>, now: number): number {
-  const uptime = num(info['uptime_in_seconds']);
-  const usec = info['server_time_usec'];
+export function startedAtMs(fields: ReadonlyMap<string, string>, now: number): number {
+  const uptime = num(fields.get('uptime_in_seconds'));
+  const usec = fields.get('server_time_usec');
   if (usec === undefined) return now - uptime * 1000;
   return (Math.floor(num(usec) / 1e6) - uptime) * 1000;
 }
 
-function keysOf(info: Record<string, string>): number {
+function keysOf(fields: ReadonlyMap<string, string>): number {
   let total = 0;
-  for (const [k, v] of Object.entries(info)) {
+  for (const [k, v] of fields) {
     if (!/^db\d+$/.test(k)) continue;
     const m = /keys=(\d+)/.exec(v);
     if (m) total += Number(m[1]);
@@ -106,24 +61,25 @@ export interface ObserveContext {
 
 /** One data node, from INFO (and CONFIG GET for persistence when allowed). */
 export async function observeNode(ctx: ObserveContext, addr: NodeAddr): Promise<DataNode> {
-  let info: Record<string, string>;
+  let info: InfoSnapshot;
   try {
-    info = parseInfoText(await ctx.nodes.call(addr, 'INFO', 'all'));
+    info = parseInfo(String(await ctx.nodes.call(addr, 'INFO', 'all')));
   } catch (e) {
     if (e instanceof Error && /^LOADING/.test(e.message)) {
       return { ...unreachable(addr), reachable: true, loading: true };
     }
     return unreachable(addr);
   }
-  const role = info['role'] === 'master' ? 'primary' : info['role'] === 'slave' ? 'replica' : undefined;
-  let persistent = info['aof_enabled'] === '1';
+  const f = info.fields;
+  const role = info.role === 'master' ? 'primary' : info.role === 'slave' ? 'replica' : undefined;
+  let persistent = f.get('aof_enabled') === '1';
   if (!persistent) {
     try {
       const save = pairs(await ctx.nodes.call(addr, 'CONFIG', 'GET', 'save'));
       persistent = (save['save'] ?? '').trim() !== '';
     } catch {
       // CONFIG may be renamed or denied: judge by the last save instead.
-      persistent = num(info['rdb_last_save_time']) > 0 && info['rdb_changes_since_last_save'] !== undefined;
+      persistent = num(f.get('rdb_last_save_time')) > 0 && f.get('rdb_changes_since_last_save') !== undefined;
     }
   }
   const now = ctx.now();
@@ -134,21 +90,21 @@ export async function observeNode(ctx: ObserveContext, addr: NodeAddr): Promise<
     reachable: true,
     role,
     primary:
-      role === 'replica' && info['master_host'] !== undefined
-        ? { host: info['master_host'], port: num(info['master_port']) }
+      role === 'replica' && info.masterHost !== undefined
+        ? { host: info.masterHost, port: info.masterPort ?? 0 }
         : undefined,
-    linkUp: info['master_link_status'] === 'up',
-    loading: info['loading'] === '1' || info['async_loading'] === '1',
-    syncing: info['master_sync_in_progress'] === '1',
-    replId: info['master_replid'] ?? '',
-    offset: num(info['master_repl_offset']),
-    keys: keysOf(info),
+    linkUp: info.masterLinkUp === true,
+    loading: info.loading === true || f.get('async_loading') === '1',
+    syncing: info.masterSyncInProgress === true,
+    replId: info.masterReplId ?? '',
+    offset: info.masterReplOffset ?? 0,
+    keys: keysOf(f),
     persistent,
-    priority: num(info['slave_priority'] ?? info['replica_priority'], 100),
+    priority: info.replicaPriority ?? 100,
     running: {
-      version: info['redis_version'],
-      executable: info['executable'],
-      startedAtMs: startedAtMs(info, now),
+      version: f.get('redis_version'),
+      executable: f.get('executable'),
+      startedAtMs: startedAtMs(f, now),
       ...described.running,
     },
     desiredConfigHash: described.desiredConfigHash,
@@ -173,7 +129,7 @@ async function observeMonitor(ctx: ObserveContext, addr: NodeAddr, name: string)
   try {
     const master = pairs(await sentinelCall(ctx, addr, 'MASTER', name));
     const peers = pairsList(await sentinelCall(ctx, addr, 'SENTINELS', name));
-    const info = parseInfoText(await ctx.monitors.call(addr, 'INFO', 'server'));
+    const info = parseInfo(String(await ctx.monitors.call(addr, 'INFO', 'server')));
     const flags = (master['flags'] ?? '').split(',');
     const described = await ctx.driver.describe(addr, 'monitor', info);
     return {
@@ -184,9 +140,9 @@ async function observeMonitor(ctx: ObserveContext, addr: NodeAddr, name: string)
       primaryDown: flags.includes('s_down') || flags.includes('o_down'),
       peers: peers.filter((p) => !(p['flags'] ?? '').includes('s_down')).length,
       running: {
-        version: info['vigil_version'] ?? info['redis_version'],
-        executable: info['executable'],
-        startedAtMs: startedAtMs(info, ctx.now()),
+        version: info.fields.get('vigil_version') ?? info.fields.get('redis_version'),
+        executable: info.fields.get('executable'),
+        startedAtMs: startedAtMs(info.fields, ctx.now()),
         ...described.running,
       },
     };
@@ -333,8 +289,8 @@ export async function observeCluster(
     node.clusterPrimaryId = l.primaryId;
     if (!node.reachable || node.loading) return node;
     try {
-      const ci = parseInfoText(await ctx.nodes.call(l.addr, 'CLUSTER', 'INFO'));
-      node.clusterOk = ci['cluster_state'] === 'ok';
+      const ci = parseInfo(String(await ctx.nodes.call(l.addr, 'CLUSTER', 'INFO')));
+      node.clusterOk = ci.fields.get('cluster_state') === 'ok';
       const own = parseClusterNodesText(String(await ctx.nodes.call(l.addr, 'CLUSTER', 'NODES')));
       if (roleMap(own) !== reference) agreed = false;
       if (own.some((o) => o.flags.includes('fail') || o.flags.includes('fail?'))) agreed = false;

@@ -3,10 +3,10 @@
  * empty or a gate stops it. Every step is chosen from a fresh observation, so the loop keeps no
  * state that matters for safety: killing it at any point and running it again is safe.
  */
-import { describeError } from '../cli/common.js';
+import { describeError } from '../node/errors.js';
+import { requestSwitchover } from '../node/handover.js';
+import type { ConnPool } from '../node/pool.js';
 import type { NodeDriver } from './driver.js';
-import { requestSwitchover } from './handover.js';
-import type { ConnPool } from './observe.js';
 import { planRollout } from './plan.js';
 import type { Decision, NodeAddr, ObservedGroup, PlanOptions, Step } from './types.js';
 

@@ -3,6 +3,7 @@
  * shells (observe.ts, the drivers, run.ts) fill them from live servers and carry out the step
  * the planner chooses.
  */
+import { formatAddr } from '../node/address.js';
 
 export interface NodeAddr {
   host: string;
@@ -13,7 +14,7 @@ export interface NodeAddr {
 export type NodeId = string;
 
 export function nodeId(a: NodeAddr): NodeId {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return formatAddr(a);
 }
 
 /** What a running process is, as far as it can be observed. */

@@ -4,7 +4,7 @@
 // slots assigned evenly, CLUSTER MEET, CLUSTER REPLICATE) and every step waits on a condition
 // with a deadline. Processes are stopped by the cleanup registry like any other RedisServer.
 import { RedisServer, type HostPort, type Persistence } from './redis-server.js';
-import { parseInfo } from './resp.js';
+import { infoFields } from './resp.js';
 import { waitForValue } from './wait.js';
 
 /** Number of hash slots of a Redis Cluster. */
@@ -331,7 +331,7 @@ export class RedisCluster {
 
   /** That node's CLUSTER INFO, field -> value. */
   async clusterInfo(node: RedisServer): Promise<Record<string, string>> {
-    return parseInfo(String(await node.commandWithTimeout(2000, 'CLUSTER', 'INFO')));
+    return infoFields(String(await node.commandWithTimeout(2000, 'CLUSTER', 'INFO')));
   }
 
   /**
@@ -394,7 +394,7 @@ export class RedisCluster {
           const [info, view, repl] = await Promise.all([
             this.clusterInfo(n),
             this.view(n),
-            n.commandWithTimeout(2000, 'INFO', 'replication').then((r) => parseInfo(String(r))),
+            n.commandWithTimeout(2000, 'INFO', 'replication').then((r) => infoFields(String(r))),
           ]);
           return { node: n, info, view, repl };
         } catch (err) {

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { LocalCluster, type LocalClusterOptions } from '../../src/rollout/drivers/local-cluster.js';
 import { LocalGroup, type LocalGroupOptions } from '../../src/rollout/drivers/local-group.js';
-import { killSupervisedSync } from '../../src/rollout/drivers/local.js';
+import { killSupervisedSync } from '../../src/node/supervised.js';
 import { onCleanup, onProcessExit, makeTempDir } from './cleanup.js';
 import { waitFor } from './wait.js';
 import { ContinuousWriter } from './writer.js';

@@ -5,7 +5,7 @@ import { onCleanup } from './cleanup.js';
 import { ManagedProcess, type StopOptions } from './managed-process.js';
 import type { FreePortOptions } from './ports.js';
 import {
-  parseInfo,
+  infoFields,
   respCommand,
   RespConnectionClosedError,
   RespError,
@@ -170,7 +170,7 @@ export class RedisServer extends ManagedProcess {
       if (err instanceof RespError && err.code === 'LOADING') return false;
       throw err;
     }
-    const info = parseInfo(String(await this.command1(['INFO', 'persistence'], 1000)));
+    const info = infoFields(String(await this.command1(['INFO', 'persistence'], 1000)));
     return info['loading'] === '0' && (info['async_loading'] ?? '0') === '0';
   }
 
@@ -239,7 +239,7 @@ export class RedisServer extends ManagedProcess {
   /** INFO <section> as field -> value. */
   async info(section?: string): Promise<Record<string, string>> {
     const reply = await this.cli(...(section === undefined ? ['INFO'] : ['INFO', section]));
-    return parseInfo(String(reply));
+    return infoFields(String(reply));
   }
 
   async role(): Promise<RoleInfo> {

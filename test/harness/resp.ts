@@ -2,6 +2,7 @@
 // It speaks RESP2 the way redis-cli does, so it works against a paused, loading or half-broken
 // server (every call has a deadline) and against any Sentinel-compatible implementation.
 import net from 'node:net';
+import { parseInfo } from '../../src/core/info.js';
 
 /** An error reply (`-ERR ...`). `code` is its first word: ERR, LOADING, READONLY, NOAUTH, ... */
 export class RespError extends Error {
@@ -199,16 +200,9 @@ export function pairsToRecord(reply: RespValue): Record<string, string> {
   return out;
 }
 
-/** Parses an INFO reply into `field -> value`, skipping section headers and blank lines. */
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
+/** An INFO reply as `field -> value`, read by the monitors' own parser. */
+export function infoFields(text: string): Record<string, string> {
+  return Object.fromEntries(parseInfo(text).fields);
 }
 
 export interface PubSubMessage {

@@ -27,15 +27,16 @@ import { parseInteger } from '../../src/sentinel/commands/errors.js';
 import { findCommand } from '../../src/sentinel/commands/table.js';
 import { QUERY_BUFFER_LIMIT } from '../../src/sentinel/server.js';
 import {
+  infoFields,
   isAlive,
   nowMs,
-  parseInfo,
   RedisGroup,
   registerCleanupHooks,
   respCommand,
   SentinelProcess,
   waitForValue,
 } from '../harness/index.js';
+import { mulberry32, type Rng } from '../harness/random.js';
 
 registerCleanupHooks();
 
@@ -78,19 +79,6 @@ function parseSeed(raw: string | undefined): number {
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness.
-
-type Rng = () => number;
-
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -1234,7 +1222,7 @@ void test(
     let connectedClients = -1;
     if (dead === undefined) {
       const clients = async (): Promise<number> =>
-        Number(parseInfo(String(await sentinel.command('INFO', 'clients')))['connected_clients']);
+        Number(infoFields(String(await sentinel.command('INFO', 'clients')))['connected_clients']);
       try {
         connectedClients = await waitForValue(clients, (n) => n <= 1, {
           what: 'the daemon to drop every fuzz session',

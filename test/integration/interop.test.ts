@@ -26,8 +26,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortWait,
   ContinuousWriter,
+  infoFields,
   nowMs,
-  parseInfo,
   parseInstanceDetails,
   registerCleanupHooks,
   RespError,
@@ -74,7 +74,7 @@ function kindName(kind: SentinelKind): string {
 
 /** The master0 line of INFO sentinel (name, status, address, slaves, sentinels). */
 async function infoSentinelLine(w: Watched): Promise<string> {
-  const info = parseInfo(String(await w.monitor.command('INFO', 'sentinel')));
+  const info = infoFields(String(await w.monitor.command('INFO', 'sentinel')));
   return info['master0'] ?? '';
 }
 

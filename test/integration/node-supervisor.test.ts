@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readNodeState } from '../../src/rollout/drivers/local.js';
+import { readNodeState } from '../../src/node/supervised.js';
 import { makeTempDir, registerCleanupHooks, VIGIL_BIN, waitFor } from '../harness/index.js';
 
 registerCleanupHooks();

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { Cluster, type Redis } from 'ioredis';
 import {
   ContinuousWriter,
-  parseInfo,
+  infoFields,
   registerCleanupHooks,
   runVigil,
   respCommand,
@@ -23,7 +23,7 @@ test('a config change rolls a 3-shard cluster shard by shard with CLUSTER FAILOV
   const cluster = await startLocalCluster({ shards: 3, replicasPerShard: 1 });
   const primariesBefore = new Set<number>();
   for (const n of cluster.nodes) {
-    const i = parseInfo(String(await respCommand('127.0.0.1', n.port, ['INFO', 'replication'])));
+    const i = infoFields(String(await respCommand('127.0.0.1', n.port, ['INFO', 'replication'])));
     if (i['role'] === 'master') primariesBefore.add(n.port);
   }
   const client = new Cluster(cluster.seeds(), {
@@ -62,7 +62,7 @@ test('a config change rolls a 3-shard cluster shard by shard with CLUSTER FAILOV
       assert.ok(handover >= 0 && restart === handover + 1, r.out);
     }
     for (const n of cluster.nodes) {
-      const i = parseInfo(String(await respCommand('127.0.0.1', n.port, ['INFO', 'all'])));
+      const i = infoFields(String(await respCommand('127.0.0.1', n.port, ['INFO', 'all'])));
       assert.equal(i['hz'], '20', `${n.port} runs the new config`);
       assert.equal(i['role'] === 'master', !primariesBefore.has(n.port), `${n.port} changed role`);
     }

@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LocalGroup } from '../../src/rollout/drivers/local-group.js';
 import {
+  infoFields,
   isAlive,
-  parseInfo,
   registerCleanupHooks,
   respCommand,
   runVigil,
@@ -37,7 +37,7 @@ async function primaryPort(group: LocalGroup): Promise<number> {
 }
 
 async function info(port: number): Promise<Record<string, string>> {
-  return parseInfo(String(await respCommand('127.0.0.1', port, ['INFO', 'all'])));
+  return infoFields(String(await respCommand('127.0.0.1', port, ['INFO', 'all'])));
 }
 
 async function assertNothingLost(writer: ContinuousWriter, port: number): Promise<void> {

@@ -37,17 +37,7 @@ import {
   type Step,
   type Topology,
 } from '../../src/rollout/types.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../harness/random.js';
 
 const HOST = '10.0.0.1';
 const OLD = '7.0.15';

@@ -10,6 +10,7 @@ import {
   type ProtocolVersion,
   type Reply,
 } from '../../src/resp/index.js';
+import { mulberry32 } from '../harness/random.js';
 
 const s2 = (r: Reply): string => encodeReply(r, 2).toString('latin1');
 const s3 = (r: Reply): string => encodeReply(r, 3).toString('latin1');
@@ -302,17 +303,6 @@ function expected(r: Reply, proto: ProtocolVersion): Decoded {
           }
         : { t: 'bulk', v: hex(r.v) };
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomReply(rand: () => number, depth: number): Reply {

@@ -11,6 +11,7 @@ import {
   type RequestParserOptions,
 } from '../../src/resp/index.js';
 import { encodeReply } from '../../src/resp/encoder.js';
+import { mulberry32 } from '../harness/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -23,17 +24,6 @@ function norm(items: readonly ParsedItem[]): Norm[] {
   return items.map((i) =>
     i.kind === 'command' ? i.argv.map((b) => b.toString('latin1')) : { error: i.message, silent: i.silent },
   );
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function feedChunks(input: Buffer, sizes: Iterable<number>, options?: RequestParserOptions): Norm[] {

@@ -5,10 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, parseInfoText, type Conn } from '../../cli/common.js';
+import { parseInfo } from '../../core/info.js';
+import { connect, type Conn } from '../../node/connect.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
+import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from '../../node/supervised.js';
 import { parseClusterNodesText } from '../observe.js';
-import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
 
 export interface LocalClusterOptions {
   root: string;
@@ -148,14 +149,14 @@ export class LocalCluster {
       async () => {
         for (const n of this.nodes) {
           const ok = await withConn(n.port, async (c) => {
-            const info = parseInfoText(await c.call('CLUSTER', 'INFO'));
-            if (info['cluster_state'] !== 'ok') return false;
+            const info = parseInfo(String(await c.call('CLUSTER', 'INFO')));
+            if (info.fields.get('cluster_state') !== 'ok') return false;
             const view = parseClusterNodesText(String(await c.call('CLUSTER', 'NODES')));
             if (view.length !== this.nodes.length) return false;
             if (view.some((v) => v.flags.some((f) => f === 'fail' || f === 'fail?' || f === 'handshake')))
               return false;
-            const repl = parseInfoText(await c.call('INFO', 'replication'));
-            return repl['role'] === 'master' || repl['master_link_status'] === 'up';
+            const repl = parseInfo(String(await c.call('INFO', 'replication')));
+            return repl.role === 'master' || repl.masterLinkUp === true;
           });
           if (!ok) return false;
         }

@@ -5,9 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from '../../cli/common.js';
+import { connect } from '../../node/connect.js';
 import { freePort, ping, waitUntil } from '../../node/local-process.js';
-import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from './local.js';
+import { readNodeState, spawnSupervisor, stopSupervisedDirs, type NodeState } from '../../node/supervised.js';
 
 export interface LocalGroupOptions {
   root: string;

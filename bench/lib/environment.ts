@@ -1,28 +1,9 @@
-/** Pieces every benchmark uses: a median summary, error text, and what the machine runs. */
+/** What the machine runs, printed in every bench's header and saved with its JSON. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../test/harness/index.js';
-
-/** Median with min and max. */
-export interface Stat {
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
-export function stat(xs: number[]): Stat | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, median, min: s[0]!, max: s[s.length - 1]! };
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+import { repoRoot } from '../../test/harness/index.js';
 
 /** The `version` of a package.json under the repository ('unknown' when unreadable). */
 export function packageVersion(...path: string[]): string {
@@ -47,4 +28,19 @@ export function commandOutput(file: string, args: string[]): string {
 
 export function redisServerVersion(): string {
   return commandOutput(process.env['VIGIL_REDIS_SERVER'] ?? '/usr/bin/redis-server', ['--version']);
+}
+
+export function ioredisVersion(): string {
+  return packageVersion('node_modules', 'ioredis', 'package.json');
+}
+
+/** Node, the cores and their load (the other load on the machine shows in the figures), Vigil, Redis. */
+export function machine(): Record<string, string> {
+  return {
+    node: process.version,
+    cpus: String(availableParallelism()),
+    loadAverage: loadavg()[0]!.toFixed(1),
+    vigil: packageVersion('package.json'),
+    redis: redisServerVersion(),
+  };
 }

@@ -1,10 +1,11 @@
 /** Asking the monitors for a coordinated switchover, as a rollout and a stopping supervisor do. */
-import { describeError } from '../cli/common.js';
-import type { ConnPool } from './observe.js';
-import { nodeId, type NodeAddr } from './types.js';
+import type { Addr } from '../core/types.js';
+import { formatAddr } from './address.js';
+import { describeError, isReplyError } from './errors.js';
+import type { ConnPool } from './pool.js';
 
 export type SwitchoverRequest =
-  | { ok: true; monitor: NodeAddr }
+  | { ok: true; monitor: Addr }
   /** A failover is already running (-INPROG): wait for it, it is not an error. */
   | { ok: false; kind: 'inprog'; message: string }
   /** The monitor answered no (no eligible replica, primary down, ...). */
@@ -18,9 +19,9 @@ export type SwitchoverRequest =
  */
 export async function requestSwitchover(
   pool: ConnPool,
-  monitors: readonly NodeAddr[],
+  monitors: readonly Addr[],
   name: string,
-  opts: { to?: NodeAddr | undefined; timeoutMs?: number | undefined } = {},
+  opts: { to?: Addr | undefined; timeoutMs?: number | undefined } = {},
 ): Promise<SwitchoverRequest> {
   const args: string[] = ['SENTINEL', 'FAILOVER', name, 'COORDINATED'];
   if (opts.to) args.push('TO', opts.to.host, String(opts.to.port));
@@ -33,16 +34,16 @@ export async function requestSwitchover(
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/^INPROG/.test(msg)) return { ok: false, kind: 'inprog', message: msg };
-      if (e instanceof Error && e.name === 'ReplyError') {
+      if (isReplyError(e)) {
         if (/unknown subcommand|syntax error/i.test(msg))
           return {
             ok: false,
             kind: 'refused',
-            message: `${nodeId(m)} does not support coordinated switchovers: it is not a Vigil monitor`,
+            message: `${formatAddr(m)} does not support coordinated switchovers: it is not a Vigil monitor`,
           };
-        return { ok: false, kind: 'refused', message: `${nodeId(m)}: ${msg}` };
+        return { ok: false, kind: 'refused', message: `${formatAddr(m)}: ${msg}` };
       }
-      unreachable.push(`${nodeId(m)} (${describeError(e)})`);
+      unreachable.push(`${formatAddr(m)} (${describeError(e)})`);
     }
   }
   return { ok: false, kind: 'unreachable', message: `no monitor answered: ${unreachable.join(', ')}` };
