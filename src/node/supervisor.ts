@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseInfo } from '../core/info.js';
 import type { Addr } from '../core/types.js';
-import { writeFileAtomic } from '../sentinel/config/rewrite.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { Credentials } from './connect.js';
 import { errorMessage } from './errors.js';
 import { requestSwitchover } from './handover.js';

@@ -20,7 +20,8 @@ import {
   describeWorld,
   type FailureKind,
 } from './invariants.js';
-import { mulberry32, World, type SimNode } from './world.js';
+import { mulberry32 } from '../harness/random.js';
+import { World, type SimNode } from './world.js';
 
 export const FAULT_KINDS = [
   'kill-primary',

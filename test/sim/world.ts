@@ -15,16 +15,7 @@ import { newMasterRecord } from '../../src/core/record.js';
 import type { Addr, CoreReply, Effect, ReplyTag } from '../../src/core/types.js';
 import { restoreCore, snapshotCore, type PersistedState } from './persisted.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../harness/random.js';
 
 export interface SimNode {
   addr: Addr;

@@ -9,7 +9,7 @@ import {
   tally,
   votesNeeded,
 } from '../../src/core/quorum.js';
-import { mulberry32 } from '../sim/world.js';
+import { mulberry32 } from '../harness/random.js';
 
 /** Won if some monitors' votes make it, lost if no way of casting the rest makes it: by enumeration. */
 function naiveElection(votesFor: number, cast: number, voters: number, quorum: number): string {
