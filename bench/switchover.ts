@@ -1,6 +1,7 @@
 // Benchmark: acknowledged writes lost, and write gaps, over consecutive planned switchovers:
-// Vigil's `SENTINEL FAILOVER <name> COORDINATED` and redis-sentinel's `SENTINEL FAILOVER <name>`,
-// side by side on the same group shape.
+// Vigil's `SENTINEL FAILOVER <name> COORDINATED`, the plain `SENTINEL FAILOVER <name>` that
+// existing scripts send (to Vigil, which hands over the coordinated way while the primary
+// answers, and to redis-sentinel), side by side on the same group shape.
 //
 // Each system gets one run: a fresh replication group (a primary and two replicas, persistence
 // off), three monitors (quorum 2, down-after 5000 ms, so that no reactive failover interferes),
@@ -14,25 +15,14 @@
 //
 //   node dist/bench/switchover.js [--switchovers 20] [--writers 3] [--systems vigil,redis-sentinel]
 //                                 [--switchover-timeout 60] [--json out.json]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { createSentinel } from 'redis';
 import { errorMessage } from '../src/node/errors.js';
 import {
   AbortWait,
-  ContinuousWriter,
-  makeTempDir,
   nowMs,
-  onCleanup,
   parseInstanceDetails,
-  repoRoot,
   RespError,
-  trackPid,
-  untrackPid,
   waitFor,
   withTimeout,
   type RedisServer,
@@ -45,7 +35,14 @@ import { commandOutput, ioredisVersion, machine, packageVersion } from './lib/en
 import { intOption, listOption, readOptions, reproduceCommand } from './lib/options.js';
 import { fmt, nearestRank, stat, table } from './lib/report.js';
 import { benchMain, checkpoint, runPlan, writeJson } from './lib/runs.js';
-import { longWriter, sentinelWriterClient } from './lib/writers.js';
+import {
+  LIBRARIES,
+  makeWriter,
+  type BenchWriter,
+  type Library,
+  type WriterConfig,
+  type WriterSetup,
+} from './lib/writers.js';
 
 const MASTER = 'mymaster';
 const MONITORS = 3;
@@ -73,17 +70,19 @@ const TARGET_SWITCHOVERS = 20;
 /** Setup (group, monitors, clients, warm-up) and verification, on top of the switchovers' deadlines. */
 const RUN_OVERHEAD_MS = 120_000;
 
-type System = 'vigil' | 'redis-sentinel';
-const ALL_SYSTEMS: readonly System[] = ['vigil', 'redis-sentinel'];
-const SYSTEM_KIND: Record<System, SentinelKind> = { vigil: 'vigil', 'redis-sentinel': 'redis' };
+type System = 'vigil' | 'vigil-classic' | 'redis-sentinel';
+const ALL_SYSTEMS: readonly System[] = ['vigil', 'vigil-classic', 'redis-sentinel'];
+const SYSTEM_KIND: Record<System, SentinelKind> = {
+  vigil: 'vigil',
+  'vigil-classic': 'vigil',
+  'redis-sentinel': 'redis',
+};
 /** What each system is asked to do. */
 const SWITCHOVER_COMMAND: Record<System, string[]> = {
   vigil: ['SENTINEL', 'FAILOVER', MASTER, 'COORDINATED'],
+  'vigil-classic': ['SENTINEL', 'FAILOVER', MASTER],
   'redis-sentinel': ['SENTINEL', 'FAILOVER', MASTER],
 };
-
-type Library = 'ioredis' | 'node-redis' | 'redis-py';
-const LIBRARIES: readonly Library[] = ['ioredis', 'node-redis', 'redis-py'];
 
 /** Events whose first occurrence (on any monitor) after each command is recorded. */
 const MILESTONES = [
@@ -109,7 +108,7 @@ const USAGE = [
   `  --switchovers N          consecutive switchovers per system (default ${TARGET_SWITCHOVERS})`,
   '  --writers K              writers in all, assigned in turn to ioredis, node-redis, redis-py',
   '                           (default 3, at least 3: one per library)',
-  '  --systems LIST           comma-separated: vigil,redis-sentinel (default both)',
+  '  --systems LIST           comma-separated: vigil,vigil-classic,redis-sentinel (default all)',
   '  --switchover-timeout S   deadline of one switchover in seconds (default 60)',
   '  --json FILE              also write every switchover (with its events) and the summary to FILE',
 ].join('\n');
@@ -152,243 +151,21 @@ function runBudgetMs(o: Options): number {
   return RUN_OVERHEAD_MS + o.switchovers * (o.switchoverTimeoutMs + SETTLE_MS);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Writers: one interface over the harness's ContinuousWriter (ioredis, node-redis) and a redis-py
-// child process. Every record is on the bench's clock (nowMs()).
-
-interface BenchWriter {
-  readonly library: Library;
-  readonly id: string;
-  start(): Promise<void>;
-  /** Every write so far, in send order. */
-  records(): readonly WriteRecord[];
-  acknowledged(): number;
-  /** Stops writing, waits for the write in flight, closes the client. */
-  stop(): Promise<void>;
-  /** Anything that went wrong with the writer itself (not with its writes). */
-  problems(): string[];
-}
-
-/** The harness's ContinuousWriter, with what closes the client it writes through. */
-class HarnessWriter implements BenchWriter {
-  constructor(
-    readonly library: Library,
-    readonly id: string,
-    private readonly writer: ContinuousWriter,
-    private readonly before: () => Promise<void>,
-    private readonly after: () => Promise<void>,
-  ) {}
-
-  async start(): Promise<void> {
-    await this.before();
-    this.writer.start();
-  }
-
-  records(): readonly WriteRecord[] {
-    return this.writer.records;
-  }
-
-  acknowledged(): number {
-    return this.writer.acknowledged;
-  }
-
-  async stop(): Promise<void> {
-    if (this.writer.running) await this.writer.stop();
-    await this.after();
-  }
-
-  problems(): string[] {
-    return [];
-  }
-}
-
-interface WriterSetup {
-  id: string;
-  sentinels: { host: string; port: number }[];
-  maxDurationMs: number;
-}
-
-function ioredisWriter(s: WriterSetup): BenchWriter {
-  const writer = longWriter({
-    id: s.id,
-    client: () =>
-      sentinelWriterClient({
-        sentinels: s.sentinels,
-        name: MASTER,
-        reconnectMs: RECONNECT_MS,
-        commandTimeoutMs: WRITE_TIMEOUT_MS,
-        reconnectOnReadonly: true,
-      }),
-    commandTimeoutMs: WRITE_TIMEOUT_MS,
-    errorBackoffMs: ERROR_BACKOFF_MS,
-    maxDurationMs: s.maxDurationMs,
-  });
-  return new HarnessWriter(
-    'ioredis',
-    s.id,
-    writer,
-    () => Promise.resolve(),
-    () => Promise.resolve(),
-  );
-}
-
-function nodeRedisWriter(s: WriterSetup): BenchWriter {
-  const socket = { connectTimeout: 1000, reconnectStrategy: () => RECONNECT_MS };
-  const client = createSentinel({
-    name: MASTER,
-    sentinelRootNodes: s.sentinels,
-    nodeClientOptions: { socket },
-    sentinelClientOptions: { socket },
-  });
-  client.on('error', () => undefined);
-  let unregister: (() => void) | undefined;
-  const close = async (): Promise<void> => {
-    unregister?.();
-    unregister = undefined;
-    await withTimeout(client.destroy(), 5000, `node-redis client ${s.id} to close`).catch(() => undefined);
-  };
-  // ContinuousWriter drives an ioredis-shaped client; with a shared client it calls only
-  // set(key, value), which node-redis's sentinel client has with the same meaning.
-  const shim = { set: (key: string, value: string) => client.set(key, value) } as unknown as Redis;
-  const writer = longWriter({
-    id: s.id,
-    client: shim,
-    commandTimeoutMs: WRITE_TIMEOUT_MS,
-    errorBackoffMs: ERROR_BACKOFF_MS,
-    maxDurationMs: s.maxDurationMs,
-  });
-  return new HarnessWriter(
-    'node-redis',
-    s.id,
-    writer,
-    async () => {
-      unregister = onCleanup(`close node-redis client ${s.id}`, () => close(), 'client');
-      await withTimeout(client.connect(), 15_000, `node-redis client ${s.id} to connect`);
-    },
-    close,
-  );
-}
-
-/** bench/switchover_writer.py in a child process; its lines carry times of CLOCK_MONOTONIC. */
-class RedisPyWriter implements BenchWriter {
-  readonly library = 'redis-py' as const;
-  private readonly recs: WriteRecord[] = [];
-  private acked = 0;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private running = false;
-  private stderr = '';
-  private readonly issues: string[] = [];
-  /** nowMs() - CLOCK_MONOTONIC in ms: Python's time.monotonic() and Node's hrtime are that clock. */
-  private readonly clockOffset: number;
-
-  constructor(
-    readonly id: string,
-    private readonly setup: WriterSetup,
-  ) {
-    this.clockOffset = nowMs() - Number(process.hrtime.bigint()) / 1e6;
-  }
-
-  start(): Promise<void> {
-    const script = join(repoRoot(), 'bench', 'switchover_writer.py');
-    const python = process.env['VIGIL_PYTHON'] ?? '/usr/bin/python3';
-    const dir = makeTempDir(`redis-py-${this.id}`);
-    const args = [
-      script,
-      this.setup.sentinels.map((x) => `${x.host}:${x.port}`).join(','),
-      MASTER,
-      `w:${this.id}`,
-      String(WRITE_TIMEOUT_MS),
-      String(Math.ceil(this.setup.maxDurationMs / 1000)),
-    ];
-    const child = spawn(python, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    this.running = true;
-    const pid = child.pid;
-    if (pid !== undefined) trackPid(pid, `redis-py writer ${this.id}`, dir);
-    const unregister = onCleanup(`stop redis-py writer ${this.id}`, () => this.stop(), 'process');
-    this.exited = new Promise<void>((resolve) => {
-      child.once('close', (code, signal) => {
-        this.running = false;
-        if (pid !== undefined) untrackPid(pid);
-        unregister();
-        if (code !== 0) {
-          this.issues.push(
-            `redis-py writer ${this.id} exited (${signal ?? `code ${code}`}): ${this.stderr.trim().slice(-500)}`,
-          );
-        }
-        resolve();
-      });
-      child.once('error', (err) => {
-        this.running = false;
-        this.issues.push(`redis-py writer ${this.id}: ${err.message}`);
-        resolve();
-      });
-    });
-    child.stdin?.on('error', () => undefined);
-    child.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', (l) => this.onLine(l));
-    return Promise.resolve();
-  }
-
-  private onLine(line: string): void {
-    const w = line.split(' ');
-    const seq = Number(w[1]);
-    const sentAt = Number(w[2]) + this.clockOffset;
-    const at = Number(w[3]) + this.clockOffset;
-    const key = `w:${this.id}:${seq}`;
-    if (w[0] === 'ok') {
-      this.recs.push({ seq, key, sentAt, ackAt: at });
-      this.acked++;
-    } else if (w[0] === 'err') {
-      const error = w.slice(4).join(' ');
-      this.recs.push({ seq, key, sentAt, failedAt: at, error, timedOut: /timeout/i.test(error) });
-    } else if (w[0] !== 'end') {
-      this.issues.push(`redis-py writer ${this.id}: unexpected line '${line.slice(0, 200)}'`);
-    }
-  }
-
-  records(): readonly WriteRecord[] {
-    return this.recs;
-  }
-
-  acknowledged(): number {
-    return this.acked;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined) return;
-    if (this.running) {
-      child.stdin?.end();
-      try {
-        await withTimeout(this.exited, WRITE_TIMEOUT_MS + 4000, `redis-py writer ${this.id} to exit`);
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }
-    await withTimeout(this.exited, 5000, `redis-py writer ${this.id} to exit`);
-  }
-
-  problems(): string[] {
-    return this.issues;
-  }
-}
+const WRITER_CONFIG: WriterConfig = {
+  name: MASTER,
+  writeTimeoutMs: WRITE_TIMEOUT_MS,
+  errorBackoffMs: ERROR_BACKOFF_MS,
+  reconnectMs: RECONNECT_MS,
+};
 
 function makeWriters(system: System, count: number, sentinels: WriterSetup['sentinels'], maxMs: number) {
   return Array.from({ length: count }, (_, i): BenchWriter => {
     const library = LIBRARIES[i % LIBRARIES.length]!;
-    const setup: WriterSetup = { id: `${system}-${library}-${i + 1}`, sentinels, maxDurationMs: maxMs };
-    switch (library) {
-      case 'ioredis':
-        return ioredisWriter(setup);
-      case 'node-redis':
-        return nodeRedisWriter(setup);
-      case 'redis-py':
-        return new RedisPyWriter(setup.id, setup);
-    }
+    return makeWriter(library, WRITER_CONFIG, {
+      id: `${system}-${library}-${i + 1}`,
+      sentinels,
+      maxDurationMs: maxMs,
+    });
   });
 }
 
@@ -1094,48 +871,47 @@ function render(results: SystemResult[], summaries: Map<System, Summary>, opts: 
       );
     }
   }
-  if (results.length === 2) {
-    const v = summaries.get('vigil');
-    const rs = summaries.get('redis-sentinel');
-    if (v !== undefined && rs !== undefined) {
-      out.push('\nside by side');
-      const row = (label: string, f: (s: Summary) => number | undefined): string[] => [
-        label,
-        fmt(f(v)),
-        fmt(f(rs)),
-      ];
+  const measured = ALL_SYSTEMS.filter((x) => summaries.has(x));
+  if (measured.length >= 2) {
+    out.push('\nside by side');
+    const row = (label: string, f: (s: Summary) => number | undefined): string[] => [
+      label,
+      ...measured.map((x) => fmt(f(summaries.get(x)!))),
+    ];
+    out.push(
+      table(
+        ['metric', ...measured],
+        [
+          row('switchovers completed', (s) => s.switchoversCompleted),
+          row('acknowledged writes', (s) => s.acknowledged),
+          row('lost acknowledged writes', (s) => s.lost),
+          row('longest gap, median (ms)', (s) => s.gap?.median),
+          row('longest gap, p90 (ms)', (s) => s.gap?.p90),
+          row('longest gap, max (ms)', (s) => s.gap?.max),
+          ...LIBRARIES.map((l) => row(`${l} gap, max (ms)`, (s) => s.gapByLibrary[l]?.max)),
+          row('single writer gap, max (ms)', (s) => s.worstWriterGap?.max),
+          row('every monitor agrees, median (ms)', (s) => s.agreed?.median),
+        ],
+      ),
+    );
+  }
+  for (const system of ['vigil', 'vigil-classic'] as const) {
+    const v = summaries.get(system);
+    if (v === undefined) continue;
+    {
+      const enough = v.switchoversCompleted >= TARGET_SWITCHOVERS;
+      const lostOk = v.lost === 0;
+      const gapMax = v.gap?.max;
+      const gapOk = gapMax !== undefined && gapMax <= TARGET_GAP_MS;
       out.push(
-        table(
-          ['metric', 'vigil', 'redis-sentinel'],
-          [
-            row('switchovers completed', (s) => s.switchoversCompleted),
-            row('acknowledged writes', (s) => s.acknowledged),
-            row('lost acknowledged writes', (s) => s.lost),
-            row('longest gap, median (ms)', (s) => s.gap?.median),
-            row('longest gap, p90 (ms)', (s) => s.gap?.p90),
-            row('longest gap, max (ms)', (s) => s.gap?.max),
-            ...LIBRARIES.map((l) => row(`${l} gap, max (ms)`, (s) => s.gapByLibrary[l]?.max)),
-            row('single writer gap, max (ms)', (s) => s.worstWriterGap?.max),
-            row('every monitor agrees, median (ms)', (s) => s.agreed?.median),
-          ],
-        ),
+        `\n${system} target (0 acknowledged writes lost over >= ${TARGET_SWITCHOVERS} consecutive switchovers, ` +
+          `longest gap <= ${TARGET_GAP_MS} ms, aim ${AIM_GAP_MS}): ` +
+          `${enough && lostOk && gapOk ? 'MET' : 'NOT MET'} ` +
+          `(${v.switchoversCompleted} switchovers, ${fmt(v.lost)} lost, longest gap ${fmt(gapMax)} ms` +
+          `${gapMax !== undefined && gapMax <= AIM_GAP_MS ? ', within the aim' : ''})` +
+          (opts.switchovers < TARGET_SWITCHOVERS ? ` [only ${opts.switchovers} requested]` : ''),
       );
     }
-  }
-  const v = summaries.get('vigil');
-  if (v !== undefined) {
-    const enough = v.switchoversCompleted >= TARGET_SWITCHOVERS;
-    const lostOk = v.lost === 0;
-    const gapMax = v.gap?.max;
-    const gapOk = gapMax !== undefined && gapMax <= TARGET_GAP_MS;
-    out.push(
-      `\nvigil target (0 acknowledged writes lost over >= ${TARGET_SWITCHOVERS} consecutive switchovers, ` +
-        `longest gap <= ${TARGET_GAP_MS} ms, aim ${AIM_GAP_MS}): ` +
-        `${enough && lostOk && gapOk ? 'MET' : 'NOT MET'} ` +
-        `(${v.switchoversCompleted} switchovers, ${fmt(v.lost)} lost, longest gap ${fmt(gapMax)} ms` +
-        `${gapMax !== undefined && gapMax <= AIM_GAP_MS ? ', within the aim' : ''})` +
-        (opts.switchovers < TARGET_SWITCHOVERS ? ` [only ${opts.switchovers} requested]` : ''),
-    );
   }
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {

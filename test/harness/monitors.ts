@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RedisGroup } from './group.js';
-import type { RedisServer } from './redis-server.js';
+import type { Persistence, RedisServer } from './redis-server.js';
 import {
   SentinelProcess,
   type EventRecorder,
@@ -30,6 +30,8 @@ export interface MonitorClusterOptions {
   replicas?: number;
   /** Default `mymaster`. */
   name?: string;
+  /** Persistence of every node. Default 'none'. */
+  persistence?: Persistence;
   /** Runs once the group is replicating, before any monitor starts (e.g. CONFIG SET on a node). */
   beforeMonitors?: (group: RedisGroup) => Promise<void>;
 }
@@ -60,7 +62,7 @@ export class MonitorCluster {
   static async start(opts: MonitorClusterOptions): Promise<MonitorCluster> {
     const name = opts.name ?? 'mymaster';
     const replicas = opts.replicas ?? 2;
-    const group = await RedisGroup.start({ replicas, persistence: 'none' });
+    const group = await RedisGroup.start({ replicas, persistence: opts.persistence ?? 'none' });
     await opts.beforeMonitors?.(group);
     const spec = group.monitorSpec(name, {
       quorum: opts.quorum,
