@@ -253,7 +253,9 @@ export class SentinelProcess extends ManagedProcess {
 
   protected override spawnCommand(): { file: string; args: string[] } {
     if (this.kind === 'vigil') {
-      const script = this.opts.binary ?? join(repoRoot(), 'bin', 'vigil-sentinel');
+      // VIGIL_SENTINEL_BIN: another build of Vigil (a benchmark's baseline, say).
+      const script =
+        this.opts.binary ?? process.env['VIGIL_SENTINEL_BIN'] ?? join(repoRoot(), 'bin', 'vigil-sentinel');
       return { file: process.execPath, args: [script, this.configPath] };
     }
     return {
