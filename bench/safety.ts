@@ -98,6 +98,8 @@ interface RunResult {
   /** Longest time two nodes answered ROLE master together, and how many such windows. */
   dualMs: number;
   dualWindows: number;
+  /** Longest time two nodes took writes together (a fenced primary answers ROLE master, paused). */
+  writableMs: number;
   /** The primary at the end is the one named by every monitor, and every node follows it. */
   converged: boolean;
   longestGapMs: number;
@@ -144,7 +146,7 @@ async function runOnce(
     makeWriter(library, WRITER_CONFIG, { id: `${mix}-${run}-${library}`, sentinels, maxDurationMs }),
   );
   for (const w of state.writers) await w.start();
-  const poller = new RolePoller(c.group.nodes);
+  const poller = new RolePoller(c.group.nodes, 10, true);
   state.poller = poller;
   poller.start();
   await waitFor(() => state.writers.every((w) => w.acknowledged() >= 200), {
@@ -198,6 +200,7 @@ async function runOnce(
     failovers,
     dualMs: poller.longest(),
     dualWindows: poller.windows.length,
+    writableMs: poller.longestWritable(),
     converged,
     longestGapMs: Math.max(...state.writers.map((w) => longestGap(w.records(), t0))),
     problems: state.writers.flatMap((w) => w.problems()),
@@ -238,13 +241,14 @@ async function main(o: Options): Promise<number> {
       failovers: 0,
       dualMs: 0,
       dualWindows: 0,
+      writableMs: 0,
       converged: false,
       longestGapMs: 0,
       problems: [message],
     }),
     done: (r) =>
       process.stdout.write(
-        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${r.dualMs} ms (${r.dualWindows} window(s)), ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms` : `FAILED: ${r.problems[0] ?? ''}`}\n`,
+        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${Math.round(r.dualMs)} ms (${r.dualWindows} window(s)), two writable for ${Math.round(r.writableMs)} ms, ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms` : `FAILED: ${r.problems[0] ?? ''}`}\n`,
       ),
   });
   if (results === undefined) return 3;
@@ -260,6 +264,7 @@ async function main(o: Options): Promise<number> {
       `${sum((r) => r.lostAfter)} (${runsWith((r) => r.lostAfter > 0)} runs)`,
       `${fmt(stat(rs.map((r) => r.failovers))?.median)} [${fmt(stat(rs.map((r) => r.failovers))?.min)}-${fmt(stat(rs.map((r) => r.failovers))?.max)}]`,
       `${fmt(stat(rs.map((r) => r.dualMs))?.max)} (${runsWith((r) => r.dualWindows > 0)} runs)`,
+      `${fmt(stat(rs.map((r) => r.writableMs))?.max)}`,
       String(runsWith((r) => !r.converged)),
       `${fmt(stat(rs.map((r) => r.longestGapMs))?.median)} [${fmt(stat(rs.map((r) => r.longestGapMs))?.max)}]`,
     ];
@@ -274,7 +279,8 @@ async function main(o: Options): Promise<number> {
           'lost',
           'lost after action',
           'failovers, median [range]',
-          'two primaries, longest ms',
+          'two ROLE master, longest ms',
+          'two writable, longest ms',
           'not converged',
           'longest gap ms, median [max]',
         ],

@@ -32,7 +32,7 @@ export type CoordinatedResult =
 export function startCoordinated(
   c: CoreContext,
   m: MasterState,
-  opts: { to?: Addr | undefined; timeoutMs?: number | undefined },
+  opts: { to?: Addr | undefined; timeoutMs?: number | undefined; fallback?: boolean },
 ): CoordinatedResult {
   if (failoverInProgress(m)) return { ok: false, error: 'INPROG Failover already in progress' };
   if (m.sDown)
@@ -70,6 +70,7 @@ export function startCoordinated(
     hzRaisedAt: 0,
     adopted: false,
     lastPoll: 0,
+    fallback: opts.fallback === true,
   };
   // Redis refreshes its clock only in its cron (10 Hz by default), which delays FAILOVER's
   // own timeout by up to 100 ms: the primary runs at hz 100 for the switchover, set now so
@@ -107,6 +108,7 @@ export function coordinatedWaitPromotion(c: CoreContext, m: MasterState): void {
   const target = m.promoted;
   if (target?.sDown) return abortCoordinated(c, m, `the target ${target.name} went down`);
   if (c.now - co.pausedAt > co.timeoutMs + COORDINATED_MIN_TIMEOUT) {
+    if (co.fallback && co.pausedOffset < 0 && target) return fallBackToForced(c, m, target);
     return abortCoordinated(c, m, `the target did not take over within ${co.timeoutMs} ms (not caught up?)`);
   }
   if (target && c.now - co.lastPoll >= COORDINATED_POLL_PERIOD && target.link.pendingCommands === 0) {
@@ -132,8 +134,7 @@ export function sendCoordinatedHandover(c: CoreContext, m: MasterState, r: Repli
   // CONFIG SET), unless that confirmation is long overdue.
   const oldPeriod = 1000 / (co.configuredHz ?? 10);
   const waited = c.now - m.failoverStateChangeTime;
-  if ((co.hzRaisedAt === 0 || c.now - co.hzRaisedAt < oldPeriod + 5) && waited < COORDINATED_MAX_TIMEOUT)
-    return false;
+  if ((co.hzRaisedAt === 0 || c.now - co.hzRaisedAt < oldPeriod + 5) && waited < co.timeoutMs) return false;
   const t = String(co.timeoutMs);
   const ok = c.send(
     m.link,
@@ -256,9 +257,29 @@ export function adoptCompletedHandover(c: CoreContext, m: MasterState): void {
     hzRaisedAt: c.now,
     adopted: true,
     lastPoll: 0,
+    fallback: false,
   };
   startFailover(c, m);
   askOthers(c, m, true);
+  failoverStep(c, m);
+}
+
+/**
+ * A plain SENTINEL FAILOVER found a primary that does not answer (it froze after the request):
+ * nothing was paused, so there is no handover to make; promote the target the forced way, as
+ * Sentinel does for a primary that is gone.
+ */
+function fallBackToForced(c: CoreContext, m: MasterState, target: ReplicaState): void {
+  c.event(
+    'warning',
+    '+failover-forced',
+    m,
+    ` the primary did not answer the pause within ${m.coordinated?.timeoutMs ?? 0} ms: promoting ${target.name} without a handover`,
+  );
+  m.coordinated = undefined;
+  m.forceFailover = true;
+  m.failoverState = 'send_slaveof_noone';
+  m.failoverStateChangeTime = c.now;
   failoverStep(c, m);
 }
 

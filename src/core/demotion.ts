@@ -66,6 +66,7 @@ export function demote(c: CoreContext, r: ReplicaState, m: MasterState): void {
       auth: { user: m.authUser, pass: m.authPass },
       replId: r.salvageFrom.replId,
       offset: r.salvageFrom.offset,
+      copyKeys: r.fence?.wiped === true,
       demote: replicaOfCommands(c, m, m.addr, unpause),
       tag,
     });

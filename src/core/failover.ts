@@ -90,7 +90,7 @@ export function manualFailover(
     m.roleReported === 'master' &&
     c.now - m.link.lastAvailTime <= 2 * c.timing.pingPeriod;
   if (m.manualFailover === 'coordinated' && answers && !failoverInProgress(m)) {
-    return { mode: 'coordinated', result: startCoordinated(c, m, {}) };
+    return { mode: 'coordinated', result: startCoordinated(c, m, { fallback: true }) };
   }
   return { mode: 'forced', result: forceFailover(c, m) };
 }
@@ -355,8 +355,9 @@ export function switchToPromoted(c: CoreContext, m: MasterState): void {
   const replaced = m.guard ? m.guardFork?.replId : m.replId;
   // After a coordinated handover the old primary already replicates from the new one.
   const leader = m.coordinated === undefined;
+  const wiped = m.guard;
   m.guard = false;
   m.guardFork = undefined;
   m.coordinated = undefined;
-  resetMasterAndChangeAddress(c, m, ref.addr, { leader, fork, replaced });
+  resetMasterAndChangeAddress(c, m, ref.addr, { leader, fork, replaced, wiped });
 }

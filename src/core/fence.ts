@@ -6,6 +6,8 @@
  * eight-second role check:
  *
  * - the monitor that led the failover salvages what it accepted after the fork, then demotes it;
+ *   when a redis-sentinel peer led it, one Vigil monitor does so in its place (the one with the
+ *   smallest id among those known to be Vigil), so no write is replayed twice;
  * - every other monitor pauses its writes at once (CLIENT PAUSE WRITE) and leaves the salvage to
  *   the leader for FENCE_GRACE, then demotes it itself.
  *
@@ -18,7 +20,7 @@ import { FENCE_GRACE, FENCE_PAUSE } from './constants.js';
 import type { CoreContext } from './context.js';
 import { demote, masterLooksSane } from './demotion.js';
 import type { InfoSnapshot } from './info.js';
-import type { MasterState, ReplicaState } from './instance.js';
+import type { Fence, MasterState, ReplicaState } from './instance.js';
 import { sendInfo } from './periodic.js';
 
 /** Does this node, answering as a primary, hold a replaced history rather than a newer one? */
@@ -45,6 +47,18 @@ export function fenceStalePrimary(
     demote(c, r, m);
     return true;
   }
+  if (salvagesForPeer(c, m, f)) {
+    // Where the new primary's history forked from this node's, when it continues it.
+    if (
+      r.salvageFrom === undefined &&
+      f.history !== undefined &&
+      m.replId2 === f.history &&
+      m.secondOffset > 0
+    )
+      r.salvageFrom = { replId: f.history, offset: m.secondOffset };
+    demote(c, r, m);
+    return true;
+  }
   pause(c, r, m);
   if (c.now - f.pausedAt >= FENCE_GRACE) {
     c.log(
@@ -53,6 +67,18 @@ export function fenceStalePrimary(
     );
     demote(c, r, m);
   }
+  return true;
+}
+
+/**
+ * The failover was announced by a redis-sentinel peer (it salvages nothing): the Vigil monitor
+ * with the smallest id does it in the leader's place. A peer not yet known either way counts as
+ * a Vigil, so at most one monitor ever replays the writes.
+ */
+function salvagesForPeer(c: CoreContext, m: MasterState, f: Fence): boolean {
+  if (f.announcer === undefined || m.sentinels.get(f.announcer)?.vigil !== false) return false;
+  const me = c.myid.toLowerCase();
+  for (const s of m.sentinels.values()) if (s.vigil !== false && s.runId.toLowerCase() < me) return false;
   return true;
 }
 

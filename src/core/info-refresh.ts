@@ -66,6 +66,8 @@ export function refreshInfo(c: CoreContext, i: DataInstance, m: MasterState, tex
     const changed = i.replId !== info.masterReplId;
     i.replId = info.masterReplId;
     i.replOffset = info.masterReplOffset ?? i.replOffset;
+    i.replId2 = info.masterReplId2;
+    i.secondOffset = info.secondReplOffset ?? -1;
     // The primary's history is part of what must survive a monitor restart.
     if (changed) c.flushConfig();
   }

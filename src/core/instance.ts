@@ -116,6 +116,10 @@ export interface Fence {
   history: string | undefined;
   /** This monitor led the failover that replaced it: it salvages its writes, then demotes it. */
   leader: boolean;
+  /** Replaced by the wiped-primary guard: it restarted empty, every key it holds is new. */
+  wiped: boolean;
+  /** The peer whose hello announced the configuration that replaced it (undefined: our own). */
+  announcer: string | undefined;
   /** No INFO from it since it was replaced: a link opening to it acts at once (it may be frozen). */
   unseen: boolean;
   /** When this monitor paused its writes (0: not yet); after FENCE_GRACE it demotes it itself. */
@@ -180,6 +184,9 @@ export interface MasterState extends InstanceBase, MasterSettings {
   /** The primary's replication history as last seen in its INFO (persisted across restarts). */
   replId: string | undefined;
   replOffset: number;
+  /** The history it continues (master_replid2) up to second_repl_offset: where it forked. */
+  replId2: string | undefined;
+  secondOffset: number;
   /**
    * The running failover protects replicas from a primary that restarted with less than they
    * hold: it runs although the primary answers, and repoints every replica at once.
@@ -245,6 +252,11 @@ export interface CoordinatedSwitch {
    */
   adopted: boolean;
   lastPoll: number;
+  /**
+   * Asked for by a plain SENTINEL FAILOVER: if the primary turns out not to answer (its writes
+   * were never confirmed paused), the failover goes on the forced way, as Sentinel's would.
+   */
+  fallback: boolean;
 }
 
 /** What a monitor remembers of a replica across its own restarts (durable offsets). */
@@ -308,6 +320,8 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     startDelay: 0,
     replId: record.primaryHistory?.replId,
     replOffset: record.primaryHistory?.offset ?? 0,
+    replId2: undefined,
+    secondOffset: -1,
     guard: false,
     guardFork: undefined,
     coordinated: undefined,

@@ -8,6 +8,7 @@ import { fenceOnConnect } from './fence.js';
 import type { AnyInstance } from './events.js';
 import { linkDisconnected, type Link, type MasterState } from './instance.js';
 import { sendInfo, sendPing } from './periodic.js';
+import { probePeer } from './votes.js';
 
 function linkAuth(c: CoreContext, i: AnyInstance, master: MasterState): PeerAuth {
   if (i.kind === 'sentinel') return c.peerAuth;
@@ -42,6 +43,8 @@ export function reconnect(c: CoreContext, i: AnyInstance, master: MasterState): 
     sendPing(c, i);
     // A node that comes back may have restarted: learn its run id and history at once.
     if (i.kind !== 'sentinel') sendInfo(c, i, master);
+    // A peer: learn whether it is a Vigil monitor (see fence.ts), once.
+    if (i.kind === 'sentinel' && i.vigil === undefined) probePeer(c, master, i);
     if (i.kind === 'replica') fenceOnConnect(c, i, master);
   }
   if (needPc) {

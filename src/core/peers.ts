@@ -63,7 +63,16 @@ export function hello(c: CoreContext, payload: string): void {
         true,
       );
       const old = cur;
-      resetMasterAndChangeAddress(c, m, { host: h.masterIp, port: h.masterPort });
+      resetMasterAndChangeAddress(
+        c,
+        m,
+        { host: h.masterIp, port: h.masterPort },
+        {
+          leader: false,
+          fork: undefined,
+          announcer: si.runId,
+        },
+      );
       c.clientReconfScript(m, 'observer', old, m.addr);
     }
   }

@@ -50,6 +50,10 @@ export interface LeaderHandoff {
   leader: boolean;
   fork: { replId: string; offset: number } | undefined;
   replaced?: string | undefined;
+  /** The replaced primary restarted without its data (the wiped-primary guard). */
+  wiped?: boolean | undefined;
+  /** The peer whose hello announced the new configuration. */
+  announcer?: string | undefined;
 }
 
 export function resetMasterAndChangeAddress(
@@ -80,6 +84,8 @@ export function resetMasterAndChangeAddress(
     // that reports itself a primary is never taken for a replica of it (select-replica.ts).
     m.replId = undefined;
     m.replOffset = 0;
+    m.replId2 = undefined;
+    m.secondOffset = -1;
   }
   m.addr = to;
   for (const a of keep) {
@@ -94,7 +100,14 @@ export function resetMasterAndChangeAddress(
     c.event('notice', '+slave', r, '');
     if (addrEqual(a, old)) {
       // Replaced, whoever replaced it: fenced wherever it answers as a primary again.
-      r.fence = { history: replacedHistory, leader: lead.leader, unseen: true, pausedAt };
+      r.fence = {
+        history: replacedHistory,
+        leader: lead.leader,
+        wiped: lead.wiped === true,
+        announcer: lead.announcer,
+        unseen: true,
+        pausedAt,
+      };
       if (lead.leader) r.salvageFrom = lead.fork;
     }
   }

@@ -99,6 +99,11 @@ export type Effect =
       readonly auth: LinkAuth;
       readonly replId: string;
       readonly offset: number;
+      /**
+       * The node restarted without its data (the wiped-primary guard): everything it holds was
+       * written since, and it may have no backlog to stream from, so its keys are copied instead.
+       */
+      readonly copyKeys: boolean;
       readonly demote: readonly (readonly string[])[];
       readonly tag: ReplyTag;
     }

@@ -53,6 +53,19 @@ export function askPeer(c: CoreContext, m: MasterState, s: PeerState): void {
   );
 }
 
+/**
+ * Asks a peer, once, the question with the marker and no vote request: a Vigil peer answers it,
+ * redis-sentinel refuses the extra word. Which it is decides who salvages when a redis-sentinel
+ * peer leads a failover (see fence.ts).
+ */
+export function probePeer(c: CoreContext, m: MasterState, s: PeerState): void {
+  c.send(
+    s.link,
+    [['SENTINEL', 'is-master-down-by-addr', m.addr.host, String(m.addr.port), '0', '*', SWITCHOVER_MARKER]],
+    { t: 'is-master-down', master: m.name, sentinel: s.name, switchover: true },
+  );
+}
+
 /** The word Vigil adds to IS-MASTER-DOWN-BY-ADDR when it asks for a planned switchover's vote. */
 export const SWITCHOVER_MARKER = 'SWITCHOVER';
 

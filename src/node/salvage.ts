@@ -13,6 +13,10 @@
  * the caller demotes it (SLAVEOF, which also disconnects this stream); everything it executed
  * before that has been streamed. The commands are replayed in order on one connection to the new
  * primary.
+ *
+ * A primary that restarted without its data (the wiped-primary guard) holds nothing but writes
+ * taken since its restart, and usually has no backlog to stream them from (Redis creates one
+ * only when a replica connects): its keys are copied instead (copyKeys).
  */
 import net from 'node:net';
 import { RequestParser } from '../resp/parser.js';
@@ -147,4 +151,74 @@ export function salvage(req: SalvageRequest): Promise<SalvageResult> {
 
 function command(argv: string[]): string {
   return `*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+}
+
+/** Keys copied per round trip: SCAN's batch, then DUMP+PTTL and RESTORE pipelined. */
+const COPY_BATCH = 500;
+
+/**
+ * Copies every key of a node that restarted empty (so every key it holds is newer than anything
+ * the new primary has) onto the new primary with DUMP and RESTORE ... REPLACE, then demotes it.
+ * Its writes are paused by the monitor at the promotion; the copy is quick (it restarted moments
+ * ago).
+ */
+export async function copyKeys(req: SalvageRequest): Promise<SalvageResult> {
+  const opts = (a: Addr) => ({
+    host: a.host,
+    port: a.port,
+    user: req.auth.user,
+    password: req.auth.pass,
+    reconnectMs: 50,
+    reconnectAttempts: 20,
+    maxRetriesPerRequest: 3,
+  });
+  const source = createNodeClient(opts(req.from));
+  const target = createNodeClient(opts(req.to));
+  let replayed = 0;
+  let failed = 0;
+  try {
+    const keyspace = String(await source.info('keyspace'));
+    const dbs = [...keyspace.matchAll(/^db(\d+):keys=(\d+)/gm)].map((m) => Number(m[1]));
+    for (const db of dbs) {
+      await source.select(db);
+      await target.select(db);
+      let cursor = '0';
+      do {
+        const [next, keys] = await source.scan(cursor, 'COUNT', COPY_BATCH);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const read = source.pipeline();
+        for (const k of keys) read.dumpBuffer(k).pttl(k);
+        const got = (await read.exec()) ?? [];
+        const write = target.pipeline();
+        let queued = 0;
+        keys.forEach((k, i) => {
+          const dump = got[2 * i]?.[1];
+          const ttl = Number(got[2 * i + 1]?.[1] ?? -1);
+          // Gone since SCAN, or expiring this instant: nothing to carry over.
+          if (!Buffer.isBuffer(dump) || ttl === -2) return;
+          write.restore(k, ttl > 0 ? ttl : 0, dump, 'REPLACE');
+          queued++;
+        });
+        if (queued === 0) continue;
+        for (const [err] of (await write.exec()) ?? []) {
+          if (err) failed++;
+          else replayed++;
+        }
+      } while (cursor !== '0');
+    }
+    req.demote();
+    return { outcome: 'continued', replayed, failed, detail: `copied ${replayed} keys` };
+  } catch (e) {
+    req.demote();
+    return {
+      outcome: replayed > 0 ? 'continued' : 'refused',
+      replayed,
+      failed,
+      detail: e instanceof Error ? e.message : String(e),
+    };
+  } finally {
+    source.disconnect();
+    target.disconnect();
+  }
 }

@@ -5,7 +5,7 @@
 import { SentinelCore } from '../core/core.js';
 import type { CoreReply, Effect, LogLevel, ReplyTag } from '../core/types.js';
 import { LinkPool } from '../node/links.js';
-import { salvage } from '../node/salvage.js';
+import { copyKeys, salvage } from '../node/salvage.js';
 import type { Logger } from './logger.js';
 import type { PubSubHub } from './pubsub.js';
 import { ScriptRunner } from './scripts.js';
@@ -118,7 +118,7 @@ export class Runtime {
     this.deps.logger.verbose(
       `Salvaging writes from replaced primary ${e.from.host}:${e.from.port} (after ${e.replId}:${e.offset}) into ${e.to.host}:${e.to.port} before demoting it`,
     );
-    salvage({
+    (e.copyKeys ? copyKeys : salvage)({
       from: e.from,
       to: e.to,
       auth: e.auth,

@@ -1,6 +1,8 @@
 // Watches every node's ROLE every few milliseconds and records each moment two or more of them
 // answered as a primary: the windows in which a client could have had writes acknowledged by a
-// node whose data the group was about to throw away.
+// node whose data the group was about to throw away. With `probeWrites`, a node answering as a
+// primary is also sent a small write (a key of its own, expiring at once), so that a fenced
+// primary (writes paused) is told from a writable one.
 import { Redis } from 'ioredis';
 import type { RedisServer } from './redis-server.js';
 import { nowMs } from './wait.js';
@@ -19,12 +21,16 @@ export class RolePoller {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private current: DualWindow | undefined;
+  private currentWritable: DualWindow | undefined;
   readonly windows: DualWindow[] = [];
+  /** Windows in which two or more nodes took a write. */
+  readonly writableWindows: DualWindow[] = [];
   polls = 0;
 
   constructor(
     private readonly nodes: readonly RedisServer[],
     private readonly periodMs = 10,
+    private readonly probeWrites = false,
   ) {
     this.clients = nodes.map((n) => {
       const c = new Redis({
@@ -56,37 +62,40 @@ export class RolePoller {
 
   private async pollOnce(): Promise<void> {
     const roles = await Promise.all(
-      this.clients.map(async (c) => {
+      this.clients.map(async (c, i) => {
         try {
           const r = (await c.call('ROLE')) as unknown[];
-          return r[0] === 'master';
+          if (r[0] !== 'master') return { master: false, writable: false };
+          if (!this.probeWrites) return { master: true, writable: true };
+          const port = this.nodes[i]!.port;
+          const ok = await Promise.race([
+            c.set(`__vigil_probe__:${port}`, '1', 'PX', 1).then(
+              () => true,
+              () => false,
+            ),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100)),
+          ]);
+          return { master: true, writable: ok };
         } catch {
-          return false;
+          return { master: false, writable: false };
         }
       }),
     );
     this.polls++;
     const at = nowMs();
-    const ports = this.nodes.filter((_, i) => roles[i]).map((n) => n.port);
-    if (ports.length >= 2) {
-      if (this.current) {
-        this.current.to = at;
-        this.current.seen++;
-        for (const p of ports) if (!this.current.ports.includes(p)) this.current.ports.push(p);
-      } else {
-        this.current = { from: at, to: at, ports, seen: 1 };
-      }
-    } else if (this.current) {
-      this.windows.push(this.current);
-      this.current = undefined;
-    }
+    const masters = this.nodes.filter((_, i) => roles[i]!.master).map((n) => n.port);
+    const writable = this.nodes.filter((_, i) => roles[i]!.writable).map((n) => n.port);
+    this.current = track(this.current, this.windows, masters, at);
+    this.currentWritable = track(this.currentWritable, this.writableWindows, writable, at);
   }
 
   async stop(): Promise<DualWindow[]> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.current) this.windows.push(this.current);
+    if (this.currentWritable) this.writableWindows.push(this.currentWritable);
     this.current = undefined;
+    this.currentWritable = undefined;
     for (const c of this.clients) c.disconnect();
     await Promise.resolve();
     return this.windows;
@@ -96,4 +105,27 @@ export class RolePoller {
   longest(): number {
     return Math.max(0, ...this.windows.map((w) => w.to - w.from));
   }
+
+  /** The longest window in which two nodes took writes, in ms (0 when none). */
+  longestWritable(): number {
+    return Math.max(0, ...this.writableWindows.map((w) => w.to - w.from));
+  }
+}
+
+/** Extends, opens or closes a window after a poll that found `ports`. */
+function track(
+  current: DualWindow | undefined,
+  done: DualWindow[],
+  ports: number[],
+  at: number,
+): DualWindow | undefined {
+  if (ports.length >= 2) {
+    if (!current) return { from: at, to: at, ports, seen: 1 };
+    current.to = at;
+    current.seen++;
+    for (const p of ports) if (!current.ports.includes(p)) current.ports.push(p);
+    return current;
+  }
+  if (current) done.push(current);
+  return undefined;
 }

@@ -23,9 +23,9 @@ export interface Fixture {
   m: MasterState;
   replicas: ReplicaState[];
   /** Drain the queued effects. */
-  effects(): Effect[];
+  effects: () => Effect[];
   /** The event types queued so far (drains). */
-  events(): string[];
+  events: () => string[];
 }
 
 export function fixture(

@@ -184,6 +184,7 @@ describe('a vote means "I see it down too"', () => {
       hzRaisedAt: 0,
       adopted: false,
       lastPoll: 0,
+      fallback: false,
     };
     onIsMasterDownReply(
       f.c,
