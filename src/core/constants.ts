@@ -63,6 +63,8 @@ export const MAX_PENDING_COMMANDS = 100;
 /** Random delay added to a failover start so monitors do not all ask for votes at once. */
 export const MAX_DESYNC = 1000;
 export const HELLO_CHANNEL = '__sentinel__:hello';
+/** Vigil monitors' own messages to each other (maintenance pauses), beside Sentinel's hellos. */
+export const VIGIL_CHANNEL = '__vigil__:hello';
 export const RUN_ID_SIZE = 40;
 export const SCRIPT_MAX_QUEUE = 256;
 export const SCRIPT_MAX_RUNNING = 16;

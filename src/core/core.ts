@@ -18,6 +18,7 @@ import { applyMasterChange, setPeerAuth, setTiming, type MasterChange } from './
 import { newMaster, recordOf, recordedReplicas } from './instance.js';
 import { closeInstanceLinks, linkDown, linksById } from './links.js';
 import { onReply } from './on-reply.js';
+import { onVigilMessage, setPause } from './pause.js';
 import { addPeer, hello } from './peers.js';
 import { newMasterRecord, type MasterRecord } from './record.js';
 import { resetMaster } from './reset.js';
@@ -255,6 +256,30 @@ export class SentinelCore implements CoreView {
     const m = c.masters.get(name);
     if (!m) return { ok: false, error: 'ERR No such master with that name' };
     return startCoordinated(c, m, opts);
+  }
+
+  /** SENTINEL PAUSE <name> <ms> [reason]: no automatic failover until then (see pause.ts). */
+  pause(now: number, name: string, ms: number, reason: string): boolean {
+    const c = this.at(now);
+    const m = c.masters.get(name);
+    if (!m) return false;
+    setPause(c, m, { active: true, until: now + ms, reason });
+    return true;
+  }
+
+  /** SENTINEL RESUME <name>. */
+  resume(now: number, name: string): boolean {
+    const c = this.at(now);
+    const m = c.masters.get(name);
+    if (!m) return false;
+    if (m.pause?.active && now < m.pause.until)
+      setPause(c, m, { active: false, until: m.pause.until, reason: '' });
+    return true;
+  }
+
+  /** A message on the Vigil channel of a data node (another Vigil monitor's pause setting). */
+  vigilMessage(now: number, payload: string): void {
+    onVigilMessage(this.at(now), payload);
   }
 
   /** Set `now` for command handlers that read state without a tick. */

@@ -10,6 +10,7 @@ import type { AnyInstance } from './events.js';
 import { failoverStep, startFailoverIfNeeded, switchToPromoted } from './failover.js';
 import { checkFence } from './fence.js';
 import { maybeStartGuard, settleRebootCheck } from './guard.js';
+import { checkPause } from './pause.js';
 import type { MasterState } from './instance.js';
 import { reconnect } from './links.js';
 import { sendPeriodic } from './periodic.js';
@@ -34,6 +35,7 @@ function handleInstance(c: CoreContext, i: AnyInstance, master: MasterState): vo
   checkSubjectivelyDown(c, i);
   if (i.kind === 'replica') checkFence(c, i, master);
   if (i.kind === 'master') {
+    checkPause(c, i);
     settleRebootCheck(c, i);
     maybeStartGuard(c, i);
     checkObjectivelyDown(c, i);

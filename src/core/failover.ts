@@ -23,6 +23,7 @@ import {
 import { sendReplicaOf } from './demotion.js';
 import { failoverInProgress, linkDisconnected, type MasterState, type ReplicaState } from './instance.js';
 import { forceHelloUpdate, sendHello, sendInfo } from './periodic.js';
+import { heldBack, isPaused } from './pause.js';
 import { resetMasterAndChangeAddress } from './reset.js';
 import { candidates, selectReplica, sentinelCandidates } from './select-replica.js';
 import { addrEqual } from './types.js';
@@ -53,6 +54,10 @@ export function startFailoverIfNeeded(c: CoreContext, m: MasterState): boolean {
   if (!m.oDown) return false;
   if (failoverInProgress(m)) return false;
   if (c.now - m.oDownSince < m.startDelay) return false;
+  if (isPaused(c, m)) {
+    heldBack(c, m, `it is objectively down since ${new Date(m.oDownSince).toISOString()}`);
+    return false;
+  }
   if (c.now - m.failoverStartTime < m.failoverTimeoutMs * 2) {
     if (m.failoverDelayLogged !== m.failoverStartTime) {
       m.failoverDelayLogged = m.failoverStartTime;

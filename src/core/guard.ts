@@ -7,6 +7,7 @@ import type { CoreContext } from './context.js';
 import { failoverStep, startFailover } from './failover.js';
 import type { InfoSnapshot } from './info.js';
 import { failoverInProgress, type MasterState, type ReplicaState } from './instance.js';
+import { isPaused, heldBack } from './pause.js';
 import { sendInfo } from './periodic.js';
 import { addrKey } from './types.js';
 import { askOthers } from './votes.js';
@@ -142,6 +143,10 @@ export function maybeStartGuard(c: CoreContext, m: MasterState): void {
   }
   if (c.now < g.at) return;
   m.guardPending = undefined;
+  if (isPaused(c, m)) {
+    heldBack(c, m, `it came back without its data: ${g.why}; its replicas will resync from it`);
+    return;
+  }
   // Someone else may have started already (we voted for it): then nothing to do here.
   if (failoverInProgress(m) || c.now - m.failoverStartTime < m.failoverTimeoutMs * 2) return;
   startGuardFailover(c, m, g.why, g.newReplId);

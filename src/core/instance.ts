@@ -198,6 +198,10 @@ export interface MasterState extends InstanceBase, MasterSettings {
   coordinated: CoordinatedSwitch | undefined;
   /** Whom the primary says it replicates from, when its INFO reports role slave. */
   reportedReplicaOf: Addr | undefined;
+  /** Maintenance mode: no automatic failover while active (see pause.ts). */
+  pause: PauseState | undefined;
+  /** What was last logged as held back by the pause, so it is logged once. */
+  pauseLogged: string | undefined;
   /** When the leader paused the replaced primary's writes at the promotion (0: it did not). */
   pausedAtPromotion: number;
   /** Votes this monitor gave and refused for this primary's failovers (since it started). */
@@ -220,6 +224,18 @@ export interface MasterState extends InstanceBase, MasterSettings {
         newOffset: number;
       }
     | undefined;
+}
+
+/** A maintenance pause (see pause.ts), or the resume that ended one early. */
+export interface PauseState {
+  active: boolean;
+  /** Epoch ms: the pause ends, and the setting is forgotten. */
+  until: number;
+  /** Epoch ms of the setting: the newest wins between monitors. */
+  setAt: number;
+  reason: string;
+  /** The monitor it was set on. */
+  by: string;
 }
 
 export interface GuardPending {
@@ -329,6 +345,8 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     guardPending: undefined,
     rebootCheck: undefined,
     pausedAtPromotion: 0,
+    pause: record.pause ? { ...record.pause } : undefined,
+    pauseLogged: undefined,
     votesGranted: 0,
     votesRefused: 0,
     lastRefusal: undefined,
@@ -466,6 +484,7 @@ export function recordOf(m: DeepReadonly<MasterState>): MasterRecord {
   // Replication history: the replid is what the safety rules need; the offsets are hints, and
   // are written whenever the file is rewritten (they change too often to be a reason to).
   if (m.replId !== undefined) record.primaryHistory = { replId: m.replId, offset: m.replOffset };
+  if (m.pause !== undefined) record.pause = { ...m.pause };
   for (const r of m.replicas.values()) {
     // Mid-failover the promoted replica is the primary's address; record the old one instead
     // (without a history: the promoted replica's is not the old primary's).

@@ -1,5 +1,5 @@
 /** The commands a monitor sends on its own schedule: PING, INFO and hello messages. */
-import { MAX_PENDING_COMMANDS } from './constants.js';
+import { MAX_PENDING_COMMANDS, VIGIL_CHANNEL } from './constants.js';
 import type { CoreContext } from './context.js';
 import type { AnyInstance } from './events.js';
 import { helloTail } from './hello.js';
@@ -10,6 +10,7 @@ import {
   type MasterState,
   type ReplicaState,
 } from './instance.js';
+import { pauseMessage } from './pause.js';
 import { addrKey, type ReplyTag } from './types.js';
 
 export type DataInstance = MasterState | ReplicaState;
@@ -54,7 +55,17 @@ export function sendPeriodic(c: CoreContext, i: AnyInstance, master: MasterState
   // PUBLISH is a write: on a primary paused for a coordinated handover it would block this
   // link (and the PINGs behind it) until the pause ends.
   const paused = i.kind === 'master' && master.coordinated !== undefined && master.coordinated.pausedAt > 0;
-  if (!paused && c.now - i.lastPubTime > c.timing.publishPeriod) sendHello(c, i, master);
+  if (!paused && c.now - i.lastPubTime > c.timing.publishPeriod) {
+    sendHello(c, i, master);
+    if (i.kind !== 'sentinel') sendPauseGossip(c, i, master);
+  }
+}
+
+/** A maintenance pause, told to the other Vigil monitors through the data nodes (see pause.ts). */
+function sendPauseGossip(c: CoreContext, i: DataInstance, master: MasterState): void {
+  const msg = pauseMessage(c, master);
+  if (msg !== undefined)
+    c.send(i.link, [[c.cmd(master, 'PUBLISH'), VIGIL_CHANNEL, msg]], { t: 'discard', link: i.link.id });
 }
 
 export function sendHello(c: CoreContext, i: AnyInstance, master: MasterState): void {

@@ -88,6 +88,14 @@ export interface ReplicaHistoryRecord {
   synced: boolean;
 }
 
+export interface PauseRecord {
+  active: boolean;
+  until: number;
+  setAt: number;
+  by: string;
+  reason: string;
+}
+
 /** A monitored primary as the configuration file holds it: settings plus durable state. */
 export interface MasterRecord extends MasterSettings {
   name: string;
@@ -99,6 +107,8 @@ export interface MasterRecord extends MasterSettings {
   knownSentinels: KnownSentinel[];
   /** Vigil-only: `sentinel primary-history`; undefined when not known. */
   primaryHistory?: PrimaryHistory | undefined;
+  /** Vigil-only: `sentinel pause <name> <until> <set-at> yes|no <by> <reason>`, a maintenance pause. */
+  pause?: PauseRecord | undefined;
   /**
    * Vigil-only: `sentinel replica-history` lines by `replicaKey`, in file (or discovery) order. A
    * replica listed here is known even without a `known-replica` line.

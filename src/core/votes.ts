@@ -5,6 +5,7 @@
 import { FAST_ASK_PERIOD, MAX_DESYNC, MAX_PENDING_COMMANDS } from './constants.js';
 import type { CoreContext } from './context.js';
 import { failoverInProgress, type MasterState, type PeerState } from './instance.js';
+import { isPaused } from './pause.js';
 import { sendInfo } from './periodic.js';
 import { electionResult, tally } from './quorum.js';
 import { addrEqual, type CoreReply } from './types.js';
@@ -166,6 +167,8 @@ export function isMasterDownByAddr(
  * sees a healthy primary down cannot take it away from the majority that sees it up.
  */
 export function voteRefusal(c: CoreContext, m: MasterState, switchover: boolean): string | undefined {
+  if (isPaused(c, m) && !switchover)
+    return `${m.name} is paused for maintenance${m.pause?.reason ? ` (${m.pause.reason})` : ''}`;
   if (m.sDown) return undefined;
   if (c.now - m.link.lastAvailTime > m.downAfterMs) return undefined;
   // It restarted and came back (or may have come back) without its data.

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { CoreReply, Effect, ReplyTag } from '../core/types.js';
-import { HELLO_CHANNEL } from '../core/constants.js';
+import { HELLO_CHANNEL, VIGIL_CHANNEL } from '../core/constants.js';
 import { createNodeClient } from './client.js';
 import { isReplyError } from './errors.js';
 
@@ -13,6 +13,8 @@ export interface LinkObserver {
   linkDown(linkId: string, which: 'cc' | 'pc'): void;
   reply(tag: ReplyTag, reply: CoreReply, batch: number): void;
   hello(linkId: string, payload: string): void;
+  /** A message on Vigil's own channel (another Vigil monitor's maintenance pause). */
+  vigil(linkId: string, payload: string): void;
   pubsubActivity(linkId: string): void;
 }
 
@@ -77,13 +79,14 @@ export class LinkPool {
       .call(cmd('CLIENT'), 'SETNAME', `${e.clientNamePrefix}-${kind === 'cc' ? 'cmd' : 'pubsub'}`)
       .catch(ignore);
     if (kind === 'pc') {
-      conn.on('message', (_channel: string, message: string) => {
+      conn.on('message', (channel: string, message: string) => {
         this.observer.pubsubActivity(e.link);
-        this.observer.hello(e.link, message);
+        if (channel === VIGIL_CHANNEL) this.observer.vigil(e.link, message);
+        else this.observer.hello(e.link, message);
       });
       // ioredis tracks subscriptions itself, so the command goes through its own method
       // (a renamed SUBSCRIBE on the data nodes is not supported on this link).
-      conn.subscribe(HELLO_CHANNEL).then(
+      conn.subscribe(HELLO_CHANNEL, VIGIL_CHANNEL).then(
         () => this.observer.pubsubActivity(e.link),
         () => conn.disconnect(),
       );

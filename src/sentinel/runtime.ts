@@ -39,6 +39,7 @@ export class Runtime {
       reply: (tag: ReplyTag, r: CoreReply, batch: number) =>
         this.observe(() => this.core.reply(Date.now(), tag, r, batch)),
       hello: (_id, payload) => this.observe(() => this.core.hello(Date.now(), payload)),
+      vigil: (_id, payload) => this.observe(() => this.core.vigilMessage(Date.now(), payload)),
       pubsubActivity: (id) => this.core.pubsubActivity(Date.now(), id),
     });
   }

@@ -12,6 +12,7 @@
  *   kill 6000 | restart 6000 | freeze 6000 | thaw 6000 | set 6000 persistent=no priority=0
  *   crash-monitor 0 | restart-monitor 0 | partition 6000 26000 | heal
  *   failover 0 [coordinated] [to=6001] [timeout=500]   SENTINEL FAILOVER on monitor 0
+ *   pause 0 60000 [reason...] | resume 0               SENTINEL PAUSE / RESUME on monitor 0
  *   state                         every node's role and every monitor's view
  *
  * Run with VIGIL_REWRITE_TRANSCRIPTS=1 to write what the commands print now into the files.
@@ -177,6 +178,14 @@ export class TranscriptRunner {
         const result = typeof res === 'string' ? res : res.ok ? `ok ${res.target}` : res.error;
         return [this.flush(), `=> ${result}`].filter(Boolean).join('\n');
       }
+      case 'pause': {
+        const reason = pos.slice(2).join(' ');
+        w.command(Number(pos[0]), (core) => core.pause(w.now, 'mymaster', Number(pos[1]), reason));
+        return this.flush();
+      }
+      case 'resume':
+        w.command(Number(pos[0]), (core) => core.resume(w.now, 'mymaster'));
+        return this.flush();
       case 'state':
         return this.state();
       default:
@@ -202,10 +211,12 @@ export class TranscriptRunner {
       if (!w.monitorAlive(i)) return lines.push(`monitor ${i}: down`);
       const m = core.masters.get('mymaster');
       if (!m) return lines.push(`monitor ${i}: not monitoring mymaster`);
+      const paused = m.pause?.active === true && w.now < m.pause.until;
       const flags = [
         m.sDown ? 'sdown' : '',
         m.oDown ? 'odown' : '',
         failoverInProgress(m) ? m.failoverState : '',
+        paused ? 'paused' : '',
       ]
         .filter(Boolean)
         .join(',');

@@ -10,6 +10,7 @@
  * Nodes and monitors can be killed, restarted and frozen; a restarted monitor is rebuilt from
  * what it last persisted (see persisted.ts).
  */
+import { VIGIL_CHANNEL } from '../../src/core/constants.js';
 import { SentinelCore } from '../../src/core/core.js';
 import { newMasterRecord } from '../../src/core/record.js';
 import type { Addr, CoreReply, Effect, ReplyTag } from '../../src/core/types.js';
@@ -1032,6 +1033,9 @@ export class World {
     this.toNode(n, rec.incarnation, () => {
       const sentAt = this.now;
       const r = this.execNode(n, cmds);
+      const [verb, channel, message] = cmds[0] ?? [];
+      if (verb === 'PUBLISH' && channel === VIGIL_CHANNEL && message !== undefined)
+        this.publishVigil(n, message);
       const { role, priority, replId, replId2 } = n;
       const command = cmds[0]?.[0] ?? '';
       this.answer(from, core, linkId, rec, serial, tag, r, cmds.length, () =>
@@ -1071,6 +1075,21 @@ export class World {
         core.reply(this.now, tag, r, batch);
       });
     });
+  }
+
+  /** A Vigil-channel message published on a node reaches the monitors subscribed to it. */
+  private publishVigil(n: SimNode, payload: string): void {
+    for (const s of this.subs.get(key(n.addr))?.values() ?? []) {
+      if (s.incarnation !== n.incarnation || !this.reachable(this.monitorAddrs[s.monitor]!, n.addr)) continue;
+      const subSlot = this.slots[s.monitor]!;
+      s.lastAt = this.schedule(this.fifo(s.lastAt), () => {
+        if (!this.reachable(this.monitorAddrs[s.monitor]!, n.addr)) return;
+        this.toMonitor(s.monitor, s.core, () => {
+          if (subSlot.links.get(s.link)?.pc !== s.serial) return;
+          s.core.vigilMessage(this.now, payload);
+        });
+      });
+    }
   }
 
   private arriveHello(

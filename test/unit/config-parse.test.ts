@@ -492,7 +492,7 @@ const CORPUS: [string, string | null][] = [
   ],
   [
     'sentinel foo bar',
-    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, manual-failover, max-lag-on-failover, primary-history, replica-history)",
+    "sentinel.conf:1: unrecognized sentinel configuration statement 'sentinel foo'; check the spelling (known: monitor, down-after-milliseconds, failover-timeout, parallel-syncs, notification-script, client-reconfig-script, auth-pass, auth-user, current-epoch, myid, config-epoch, leader-epoch, known-replica, known-slave, known-sentinel, rename-command, announce-ip, announce-port, deny-scripts-reconfig, sentinel-user, sentinel-pass, resolve-hostnames, announce-hostnames, master-reboot-down-after-period, failover-policy, manual-failover, pause, max-lag-on-failover, primary-history, replica-history)",
   ],
   [
     'sentinel monitor m 127.0.0.1 6379',

@@ -146,6 +146,17 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
   'simulate-failure': { arity: -2, run: simulateFailure },
   debug: { arity: -2, run: debug },
   candidates: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => candidatesReply(m, d, ctx.now)) },
+  pause: { arity: -4, run: pause },
+  resume: {
+    arity: 3,
+    run: (ctx, d) =>
+      withMaster(ctx, d, (m) => {
+        d.core.resume(ctx.now, m.name);
+        d.runtime.flushEffects();
+        return d.flushConfigReply();
+      }),
+  },
+  paused: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => pausedReply(m, ctx.now)) },
 };
 
 /**
@@ -187,6 +198,37 @@ function candidatesReply(m: MasterView, d: Monitor, now: number): Reply {
  * SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid> [SWITCHOVER]: Vigil peers add
  * SWITCHOVER when they ask for a planned switchover's vote (redis-sentinel takes exactly six words).
  */
+/**
+ * Vigil's SENTINEL PAUSE <name> <milliseconds> [reason ...]: maintenance mode, no automatic
+ * failover of the group until then (see core/pause.ts). SENTINEL RESUME <name> ends it.
+ */
+function pause(ctx: CommandContext, d: Monitor): Reply {
+  const m = master(d, ctx.argv[2]);
+  if (!m) return NO_SUCH_MASTER;
+  const ms = parseInteger(ctx.argv[3] ?? '');
+  if (ms === undefined || ms <= 0)
+    return R.error(
+      'ERR the pause must be a positive number of milliseconds, e.g. SENTINEL PAUSE mymaster 600000',
+    );
+  d.core.pause(ctx.now, m.name, ms, ctx.argv.slice(4).join(' '));
+  d.runtime.flushEffects();
+  return d.flushConfigReply();
+}
+
+/** Vigil's SENTINEL PAUSED <name>: whether the group is paused, until when, why, by which monitor. */
+function pausedReply(m: MasterView, now: number): Reply {
+  const p = m.pause;
+  const active = p !== undefined && p.active && now < p.until;
+  return R.strMap([
+    ['paused', R.bulk(active ? 'yes' : 'no')],
+    ['until-ms', R.bulk(String(active ? p.until : 0))],
+    ['remaining-ms', R.bulk(String(active ? p.until - now : 0))],
+    ['reason', R.bulk(active ? p.reason : '')],
+    ['set-by', R.bulk(p?.by ?? '')],
+    ['set-at-ms', R.bulk(String(p?.setAt ?? 0))],
+  ]);
+}
+
 function isMasterDownByAddr(ctx: CommandContext, d: Monitor): Reply {
   const extra = ctx.argv[6];
   if (ctx.argv.length > 7 || (extra !== undefined && extra.toLowerCase() !== SWITCHOVER_MARKER.toLowerCase()))

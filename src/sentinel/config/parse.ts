@@ -116,6 +116,7 @@ const SENTINEL_USAGE: Record<string, { argc: readonly number[]; usage: string }>
   },
   'failover-policy': { argc: [3], usage: 'sentinel failover-policy <master-name> safe|available' },
   'manual-failover': { argc: [3], usage: 'sentinel manual-failover <master-name> coordinated|forced' },
+  pause: { argc: [7], usage: 'sentinel pause <master-name> <until-ms> <set-at-ms> yes|no <set-by> <reason>' },
   'max-lag-on-failover': { argc: [3], usage: 'sentinel max-lag-on-failover <master-name> <bytes>' },
   'primary-history': { argc: [4], usage: 'sentinel primary-history <master-name> <replid> <offset>' },
   'replica-history': {
@@ -732,6 +733,23 @@ class Parser {
           fail(`failover-policy must be 'safe' or 'available', got '${args[2]!}'`);
         }
         m.failoverPolicy = v as FailoverPolicy;
+        return;
+      }
+      case 'pause': {
+        const m = master();
+        const until = Number(args[2]);
+        const setAt = Number(args[3]);
+        const active = args[4]!.toLowerCase();
+        if (
+          !Number.isSafeInteger(until) ||
+          !Number.isSafeInteger(setAt) ||
+          (active !== 'yes' && active !== 'no')
+        ) {
+          fail(
+            `pause must be <until-ms> <set-at-ms> yes|no <set-by> <reason>, got '${args.slice(2).join(' ')}'; remove the line to end the pause`,
+          );
+        }
+        m.pause = { until, setAt, active: active === 'yes', by: args[5]!, reason: args[6]! };
         return;
       }
       case 'manual-failover': {

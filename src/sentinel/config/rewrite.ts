@@ -55,6 +55,7 @@ const MASTER_OPTIONS = [
   'master-reboot-down-after-period',
   'failover-policy',
   'manual-failover',
+  'pause',
   'max-lag-on-failover',
   'primary-history',
   'replica-history',
@@ -233,6 +234,15 @@ function rewriteSentinelOptions(state: RewriteState, cfg: SentinelConfig): void 
     }
     if (m.failoverPolicy !== DEFAULT_FAILOVER_POLICY) put('failover-policy', [m.name, m.failoverPolicy]);
     if (m.manualFailover !== DEFAULT_MANUAL_FAILOVER) put('manual-failover', [m.name, m.manualFailover]);
+    if (m.pause !== undefined)
+      put('pause', [
+        m.name,
+        m.pause.until,
+        m.pause.setAt,
+        m.pause.active ? 'yes' : 'no',
+        m.pause.by,
+        m.pause.reason,
+      ]);
     if (m.maxLagOnFailoverBytes !== undefined) put('max-lag-on-failover', [m.name, m.maxLagOnFailoverBytes]);
     // Durable replication history, last in the block. Like known-replica lines, replica-history
     // lines of a master defined in an included file stay in that file.
