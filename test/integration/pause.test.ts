@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { nowMs, pairsToRecord, registerCleanupHooks, waitFor, type SentinelProcess } from '../harness/index.js';
+import {
+  nowMs,
+  pairsToRecord,
+  registerCleanupHooks,
+  waitFor,
+  type SentinelProcess,
+} from '../harness/index.js';
 import { MonitorCluster } from '../harness/monitors.js';
 
 registerCleanupHooks();
