@@ -103,6 +103,8 @@ interface RunResult {
   /** The primary at the end is the one named by every monitor, and every node follows it. */
   converged: boolean;
   longestGapMs: number;
+  /** Longest gap of each writer, by library. */
+  gaps: Record<string, number>;
   problems: string[];
 }
 
@@ -203,6 +205,7 @@ async function runOnce(
     writableMs: poller.longestWritable(),
     converged,
     longestGapMs: Math.max(...state.writers.map((w) => longestGap(w.records(), t0))),
+    gaps: Object.fromEntries(state.writers.map((w) => [w.library, Math.round(longestGap(w.records(), t0))])),
     problems: state.writers.flatMap((w) => w.problems()),
   };
 }
@@ -244,11 +247,12 @@ async function main(o: Options): Promise<number> {
       writableMs: 0,
       converged: false,
       longestGapMs: 0,
+      gaps: {},
       problems: [message],
     }),
     done: (r) =>
       process.stdout.write(
-        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${Math.round(r.dualMs)} ms (${r.dualWindows} window(s)), two writable for ${Math.round(r.writableMs)} ms, ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms` : `FAILED: ${r.problems[0] ?? ''}`}\n`,
+        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${Math.round(r.dualMs)} ms (${r.dualWindows} window(s)), two writable for ${Math.round(r.writableMs)} ms, ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms ${JSON.stringify(r.gaps)}` : `FAILED: ${r.problems[0] ?? ''}`}\n`,
       ),
   });
   if (results === undefined) return 3;
