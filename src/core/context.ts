@@ -6,6 +6,7 @@
  */
 import { defaultTiming, type Timing } from './constants.js';
 import { describe, type AnyInstance } from './events.js';
+import { noteEvent } from './history.js';
 import type { Link, MasterState } from './instance.js';
 import type { Addr, Effect, LogLevel, ReplyTag } from './types.js';
 
@@ -75,6 +76,7 @@ export class CoreContext {
   event(level: LogLevel, type: string, i: AnyInstance | undefined, rest: string, plain = false): void {
     const message = i && !plain ? describe(i, this.masterOf(i)) + rest : rest;
     this.out.push({ kind: 'event', level, type, message });
+    noteEvent(this, type, i, rest);
     if (level === 'warning' && i) {
       const master = this.masterOf(i);
       if (master?.notificationScript) {

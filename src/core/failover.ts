@@ -23,6 +23,7 @@ import {
 import { sendReplicaOf } from './demotion.js';
 import { failoverInProgress, linkDisconnected, type MasterState, type ReplicaState } from './instance.js';
 import { forceHelloUpdate, sendHello, sendInfo } from './periodic.js';
+import { finishJournal, noteSelection } from './history.js';
 import { heldBack, isPaused } from './pause.js';
 import { resetMasterAndChangeAddress } from './reset.js';
 import { candidates, selectReplica, sentinelCandidates } from './select-replica.js';
@@ -208,6 +209,13 @@ function selectSlave(c: CoreContext, m: MasterState): void {
       `Promoting ${r.name}; passed over: ${skipped.map((x) => `${x.replica.name} ${x.reason}`).join('; ')}`,
     );
   }
+  noteSelection(
+    c,
+    m,
+    r.name,
+    `priority ${r.priority}, offset ${r.replOffset}${m.replId !== undefined ? ` (the primary's last known ${m.replOffset})` : ''}: the first of the replicas allowed`,
+    skipped.map((x) => ({ replica: x.replica.name, reason: x.reason })),
+  );
   r.promoted = true;
   m.promoted = r;
   m.failoverState = 'send_slaveof_noone';
@@ -327,6 +335,8 @@ function detectEnd(c: CoreContext, m: MasterState): void {
 }
 
 export function abortFailover(c: CoreContext, m: MasterState): void {
+  finishJournal(c, m, 'aborted');
+  m.guardReason = undefined;
   m.coordinated = undefined;
   m.guard = false;
   m.guardFork = undefined;
@@ -361,6 +371,8 @@ export function switchToPromoted(c: CoreContext, m: MasterState): void {
   // After a coordinated handover the old primary already replicates from the new one.
   const leader = m.coordinated === undefined;
   const wiped = m.guard;
+  finishJournal(c, m, 'done');
+  m.guardReason = undefined;
   m.guard = false;
   m.guardFork = undefined;
   m.coordinated = undefined;

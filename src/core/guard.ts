@@ -164,6 +164,7 @@ function startGuardFailover(
     `Primary ${m.name} came back without its data (${why}). Promoting its best replica before the replicas resync from it and lose their copy.`,
   );
   m.guard = true;
+  m.guardReason = `the primary came back without its data: ${why}`;
   startFailover(c, m);
   // What it accepted since its restart can still be salvaged, from its new history.
   m.guardFork = newReplId !== undefined ? { replId: newReplId, offset: 1 } : undefined;

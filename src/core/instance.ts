@@ -7,6 +7,7 @@ import {
   type MasterSettings,
   type ReplicaHistoryRecord,
 } from './record.js';
+import type { Journal } from './history.js';
 import type { Addr } from './types.js';
 import type { DeepReadonly } from './view.js';
 
@@ -198,6 +199,10 @@ export interface MasterState extends InstanceBase, MasterSettings {
   coordinated: CoordinatedSwitch | undefined;
   /** Whom the primary says it replicates from, when its INFO reports role slave. */
   reportedReplicaOf: Addr | undefined;
+  /** The failover this monitor is running, noted step by step for the history (history.ts). */
+  journal: Journal | undefined;
+  /** Why the wiped-primary guard started the running failover. */
+  guardReason: string | undefined;
   /** Maintenance mode: no automatic failover while active (see pause.ts). */
   pause: PauseState | undefined;
   /** What was last logged as held back by the pause, so it is logged once. */
@@ -345,6 +350,8 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     guardPending: undefined,
     rebootCheck: undefined,
     pausedAtPromotion: 0,
+    journal: undefined,
+    guardReason: undefined,
     pause: record.pause ? { ...record.pause } : undefined,
     pauseLogged: undefined,
     votesGranted: 0,

@@ -4,6 +4,7 @@
  */
 import type { CoreContext } from './context.js';
 import { parseHello } from './hello.js';
+import { finishJournal, noteObservedSwitch } from './history.js';
 import {
   currentMasterAddr,
   newLink,
@@ -14,7 +15,7 @@ import {
 } from './instance.js';
 import { reconnect, releasePeerLink } from './links.js';
 import { resetMasterAndChangeAddress } from './reset.js';
-import { addrEqual, type Addr } from './types.js';
+import { addrEqual, addrKey, type Addr } from './types.js';
 
 /** A hello payload received on a data node's pub/sub channel or by PUBLISH to this monitor. */
 export function hello(c: CoreContext, payload: string): void {
@@ -63,6 +64,9 @@ export function hello(c: CoreContext, payload: string): void {
         true,
       );
       const old = cur;
+      // Our own failover, if one runs, is superseded.
+      finishJournal(c, m, 'aborted', `superseded by a newer configuration (epoch ${h.masterConfigEpoch})`);
+      noteObservedSwitch(c, m, addrKey(cur), addrKey({ host: h.masterIp, port: h.masterPort }), si.runId);
       resetMasterAndChangeAddress(
         c,
         m,

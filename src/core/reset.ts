@@ -3,6 +3,7 @@
  * the end of a failover (ours or one a peer announced), which keeps what is known of each node.
  */
 import type { CoreContext } from './context.js';
+import { finishJournal } from './history.js';
 import { ensureReplica } from './info-refresh.js';
 import { replicaName, type Fence, type MasterState } from './instance.js';
 import { closeLink, releasePeerLink } from './links.js';
@@ -13,6 +14,7 @@ export function resetMaster(
   m: MasterState,
   opts: { keepSentinels: boolean; event: boolean },
 ): void {
+  finishJournal(c, m, 'aborted', 'reset');
   for (const r of m.replicas.values()) closeLink(c, r.link, 'both');
   m.replicas.clear();
   if (!opts.keepSentinels) {

@@ -1,4 +1,5 @@
 /** Shared vocabulary of the decision core: addresses, effects out, observations in. */
+import type { HistoryEntry } from './history.js';
 
 export interface Addr {
   readonly host: string;
@@ -107,6 +108,8 @@ export type Effect =
       readonly demote: readonly (readonly string[])[];
       readonly tag: ReplyTag;
     }
+  /** A failover, switchover, abort, refusal, fence, salvage or pause, for the history log. */
+  | { readonly kind: 'history'; readonly entry: HistoryEntry }
   | { readonly kind: 'flush-config' }
   | { readonly kind: 'script'; readonly path: string; readonly args: readonly string[] }
   | { readonly kind: 'crash'; readonly reason: string };

@@ -13,6 +13,7 @@ import type { SentinelConfig } from './config/model.js';
 import { rewriteConfigFile } from './config/rewrite.js';
 import { configFromCore, coreFromConfig, peerAuthOf } from './core-config.js';
 import { globMatch } from './glob.js';
+import { HistoryLog } from './history-log.js';
 import { Logger } from './logger.js';
 import { PubSubHub } from './pubsub.js';
 import { Runtime } from './runtime.js';
@@ -49,6 +50,8 @@ export class Daemon implements Monitor {
     totalNetInput: 0,
     totalNetOutput: 0,
   };
+  /** Every failover, switchover, refusal, fence, salvage and pause (see history-log.ts). */
+  readonly history: HistoryLog;
   private readonly exit: (code: number) => void;
   private shuttingDown = false;
 
@@ -63,11 +66,15 @@ export class Daemon implements Monitor {
     if (this.config.aclfile !== undefined) this.loadAclFile(this.config.aclfile);
     const freshId = this.config.myid === undefined;
     this.core = coreFromConfig(this.config, opts.rand ?? Math.random, Date.now());
+    this.history = new HistoryLog(`${this.configPath}.history.jsonl`, undefined, (msg) =>
+      this.logger.warning(msg),
+    );
     this.runtime = new Runtime({
       core: this.core,
       logger: this.logger,
       hub: this.hub,
       persist: () => this.persist(),
+      history: (entry) => this.history.append(entry),
       exit: (code) => this.exit(code),
     });
     this.server = new ClientServer(this);

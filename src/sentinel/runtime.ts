@@ -3,6 +3,7 @@
  * and feeds back what the network reports. It owns no policy of its own.
  */
 import { SentinelCore } from '../core/core.js';
+import type { HistoryEntry } from '../core/history.js';
 import type { CoreReply, Effect, LogLevel, ReplyTag } from '../core/types.js';
 import { LinkPool } from '../node/links.js';
 import { copyKeys, salvage } from '../node/salvage.js';
@@ -16,6 +17,8 @@ export interface RuntimeDeps {
   hub: PubSubHub;
   /** Persist the current state; must be durable when it returns (votes depend on it). */
   persist: () => void;
+  /** Keep a history entry (a failover, switchover, refusal, fence, salvage, pause). */
+  history: (entry: HistoryEntry) => void;
   /** Called on SENTINEL SIMULATE-FAILURE crashes. */
   exit: (code: number) => void;
 }
@@ -106,6 +109,9 @@ export class Runtime {
           break;
         case 'flush-config':
           this.persist();
+          break;
+        case 'history':
+          this.deps.history(e.entry);
           break;
         case 'crash':
           this.deps.logger.warning(`Sentinel CRASH because of ${e.reason}`);

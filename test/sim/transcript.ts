@@ -14,9 +14,11 @@
  *   failover 0 [coordinated] [to=6001] [timeout=500]   SENTINEL FAILOVER on monitor 0
  *   pause 0 60000 [reason...] | resume 0               SENTINEL PAUSE / RESUME on monitor 0
  *   state                         every node's role and every monitor's view
+ *   history 0                     monitor 0's history entries so far
  *
  * Run with VIGIL_REWRITE_TRANSCRIPTS=1 to write what the commands print now into the files.
  */
+import type { HistoryEntry } from '../../src/core/history.js';
 import type { Effect, LogLevel } from '../../src/core/types.js';
 import { failoverInProgress } from '../../src/core/instance.js';
 import { World } from './world.js';
@@ -79,6 +81,7 @@ export class TranscriptRunner {
   private w: World | undefined;
   private start = 0;
   private log: string[] = [];
+  private readonly histories = new Map<number, HistoryEntry[]>();
 
   private world(): World {
     if (!this.w) throw new Error("the transcript must start with 'world seed=<n>'");
@@ -86,6 +89,11 @@ export class TranscriptRunner {
   }
 
   private record(monitor: number, e: Effect): void {
+    if (e.kind === 'history') {
+      const list = this.histories.get(monitor) ?? [];
+      list.push(e.entry);
+      this.histories.set(monitor, list);
+    }
     const t = this.world().now - this.start;
     const line = (text: string) => this.log.push(`${t} m${monitor} ${shortIds(text)}`);
     if (e.kind === 'event' && shown(e.level, e.type)) line(e.message ? `${e.type} ${e.message}` : e.type);
@@ -188,6 +196,10 @@ export class TranscriptRunner {
         return this.flush();
       case 'state':
         return this.state();
+      case 'history':
+        return (this.histories.get(Number(pos[0])) ?? [])
+          .map((h) => shortIds(historyLine(h, this.start)))
+          .join('\n');
       default:
         throw new Error(`unknown transcript command '${verb}'`);
     }
@@ -226,6 +238,31 @@ export class TranscriptRunner {
     });
     return lines.join('\n');
   }
+}
+
+/** One history entry on one line (and its refusals and steps indented below it). */
+function historyLine(h: HistoryEntry, start: number): string {
+  const head = [
+    `${h.at - start} ${h.kind} ${h.result} epoch ${h.epoch}`,
+    h.from !== undefined ? `from ${h.from}` : '',
+    h.to !== undefined ? `to ${h.to}` : '',
+    h.leader !== undefined ? `leader ${h.leader}` : '',
+    h.reason ? `(${h.reason})` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const lines = [head];
+  if (h.selected) lines.push(`  selected ${h.selected.replica}: ${h.selected.why}`);
+  for (const p of h.passedOver) lines.push(`  passed over ${p.replica}: ${p.reason}`);
+  if (h.offsets) {
+    const rs = Object.entries(h.offsets.replicas).map(([k, v]) => `${k}=${v}`);
+    lines.push(`  offsets: primary ${h.offsets.primary ?? 'unknown'}, ${rs.join(' ')}`);
+  }
+  if (h.steps.length > 0)
+    lines.push(`  steps: ${h.steps.map((x) => `${x.event}@${x.at - start}`).join(' ')}`);
+  if (h.writePauseMs !== undefined) lines.push(`  writes paused ${h.writePauseMs} ms`);
+  if (h.salvaged !== undefined) lines.push(`  ${h.salvaged} writes salvaged`);
+  return lines.join('\n');
 }
 
 function shown(level: LogLevel, type: string): boolean {

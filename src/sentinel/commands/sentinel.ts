@@ -157,6 +157,7 @@ const SUBS: Record<string, { arity: number; run: Sub }> = {
       }),
   },
   paused: { arity: 3, run: (ctx, d) => withMaster(ctx, d, (m) => pausedReply(m, ctx.now)) },
+  history: { arity: -2, run: history },
 };
 
 /**
@@ -227,6 +228,24 @@ function pausedReply(m: MasterView, now: number): Reply {
     ['set-by', R.bulk(p?.by ?? '')],
     ['set-at-ms', R.bulk(String(p?.setAt ?? 0))],
   ]);
+}
+
+/**
+ * Vigil's SENTINEL HISTORY [<name>] [<count>]: this monitor's newest history entries (failovers,
+ * switchovers, refusals, fences, salvages, pauses), oldest first, one JSON document each.
+ */
+function history(ctx: CommandContext, d: Monitor): Reply {
+  const [, , a, b] = ctx.argv;
+  let name: string | undefined;
+  let count = 20;
+  for (const arg of [a, b]) {
+    if (arg === undefined) continue;
+    const n = parseInteger(arg);
+    if (n !== undefined && n > 0) count = n;
+    else if (d.core.masters.has(arg)) name = arg;
+    else return NO_SUCH_MASTER;
+  }
+  return R.bulks(d.history.recent(count, name).map((e) => JSON.stringify(e)));
 }
 
 function isMasterDownByAddr(ctx: CommandContext, d: Monitor): Reply {

@@ -1,4 +1,5 @@
 import type { SentinelCore } from '../../core/core.js';
+import type { HistoryEntry } from '../../core/history.js';
 import type { Reply } from '../../resp/reply.js';
 import type { Acl } from '../acl.js';
 import type { SentinelConfig } from '../config/model.js';
@@ -37,6 +38,7 @@ export interface Monitor {
     readonly scripts: ScriptRunner;
   };
   readonly stats: DaemonStats;
+  readonly history: { recent(count: number, master?: string): readonly HistoryEntry[] };
   readonly runId: string;
   flushConfigReply(): Reply;
   persistQuietly(): boolean;
