@@ -14,6 +14,8 @@ export class HistoryLog {
   private entries: HistoryEntry[] = [];
   /** Lines in the file, torn or not: when to compact it. */
   private lines = 0;
+  /** The file ends in a torn line: the next entry starts on a line of its own. */
+  private torn = false;
 
   constructor(
     readonly path: string,
@@ -22,7 +24,9 @@ export class HistoryLog {
   ) {
     if (!existsSync(path)) return;
     try {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const text = readFileSync(path, 'utf8');
+      this.torn = text.length > 0 && !text.endsWith('\n');
+      for (const line of text.split('\n')) {
         if (line.trim() === '') continue;
         this.lines++;
         try {
@@ -48,7 +52,8 @@ export class HistoryLog {
       }
       const fd = openSync(this.path, 'a', 0o644);
       try {
-        writeSync(fd, JSON.stringify(entry) + '\n');
+        writeSync(fd, (this.torn ? '\n' : '') + JSON.stringify(entry) + '\n');
+        this.torn = false;
         fsyncSync(fd);
       } finally {
         closeSync(fd);
