@@ -11,7 +11,7 @@ import type { Timing } from './constants.js';
 import { CoreContext, type CoreOptions, type PeerAuth, type SimFailure } from './context.js';
 import { startCoordinated, type CoordinatedResult } from './coordinated.js';
 import { nextTickDelay, tick } from './cycle.js';
-import { salvageDone, type SalvageOutcome } from './demotion.js';
+import { salvageDone, salvageStreaming, type SalvageOutcome } from './demotion.js';
 import { forceFailover, manualFailover, type StartFailoverResult } from './failover.js';
 import { ensureReplica } from './info-refresh.js';
 import { applyMasterChange, setPeerAuth, setTiming, type MasterChange } from './inputs.js';
@@ -118,6 +118,11 @@ export class SentinelCore implements CoreView {
   /** A hello payload received on a data node's pub/sub channel or by PUBLISH to this monitor. */
   hello(now: number, payload: string): void {
     hello(this.at(now), payload);
+  }
+
+  /** A salvage's node must stop taking writes now: demoted unless a newer configuration came. */
+  salvageStreaming(now: number, master: string, replica: string): boolean {
+    return salvageStreaming(this.at(now), master, replica);
   }
 
   /** The shell reports how a salvage ended. */

@@ -67,12 +67,28 @@ export function demote(c: CoreContext, r: ReplicaState, m: MasterState): void {
       replId: r.salvageFrom.replId,
       offset: r.salvageFrom.offset,
       copyKeys: r.fence?.wiped === true,
-      demote: replicaOfCommands(c, m, m.addr, unpause),
       tag,
     });
     return;
   }
   if (c.send(r.link, replicaOfCommands(c, m, m.addr, unpause), tag)) sendInfo(c, r, m);
+}
+
+/**
+ * A running salvage reached the point where the node must stop taking writes (its stream
+ * started, or its keys were copied): demote it now, unless the configuration it was salvaged for
+ * is no longer the newest (a later failover may have promoted this very node). Returns whether
+ * it was demoted; if not, the shell stops the salvage.
+ */
+export function salvageStreaming(c: CoreContext, master: string, replica: string): boolean {
+  const m = c.masters.get(master);
+  const r = m?.replicas.get(replica);
+  if (!m || !r || !r.salvageRunning) return false;
+  if (r.fence !== undefined && r.fence.configEpoch !== m.configEpoch) return false;
+  const unpause = r.fence !== undefined && supportsPause(r.info);
+  const tag: ReplyTag = { t: 'demote', master: m.name, replica: r.name };
+  if (c.send(r.link, replicaOfCommands(c, m, m.addr, unpause), tag)) sendInfo(c, r, m);
+  return true;
 }
 
 export interface SalvageOutcome {

@@ -59,6 +59,16 @@ export function startFailoverIfNeeded(c: CoreContext, m: MasterState): boolean {
     heldBack(c, m, `it is objectively down since ${new Date(m.oDownSince).toISOString()}`);
     return false;
   }
+  // A peer started an election this monitor refused a moment ago (it did not see the primary
+  // down yet): that peer asks again and now gets the vote; a second failover of our own would
+  // only compete with it. Once its election can no longer be running, start our own.
+  const r = m.refusedElection;
+  if (
+    r &&
+    r.epoch >= c.currentEpoch &&
+    c.now - r.at < Math.min(c.timing.electionTimeout, m.failoverTimeoutMs)
+  )
+    return false;
   if (c.now - m.failoverStartTime < m.failoverTimeoutMs * 2) {
     if (m.failoverDelayLogged !== m.failoverStartTime) {
       m.failoverDelayLogged = m.failoverStartTime;

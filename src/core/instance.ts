@@ -121,6 +121,8 @@ export interface Fence {
   wiped: boolean;
   /** The peer whose hello announced the configuration that replaced it (undefined: our own). */
   announcer: string | undefined;
+  /** The configuration epoch that replaced it: a newer one ends the fence (fence.ts). */
+  configEpoch: number;
   /** No INFO from it since it was replaced: a link opening to it acts at once (it may be frozen). */
   unseen: boolean;
   /** When this monitor paused its writes (0: not yet); after FENCE_GRACE it demotes it itself. */
@@ -214,6 +216,12 @@ export interface MasterState extends InstanceBase, MasterSettings {
   votesRefused: number;
   /** `runId:epoch` of the last refusal logged, so a retried request is logged once. */
   lastRefusal: string | undefined;
+  /**
+   * A peer asked for a vote this monitor refused (it saw the primary up then), and when: while
+   * that election may still be running, this monitor does not start a competing failover; it
+   * votes for the peer when asked again, once it sees the primary down too.
+   */
+  refusedElection: { runId: string; epoch: number; at: number } | undefined;
   /**
    * A wiped-primary guard failover waiting for this monitor's turn to start, for the node and the
    * configuration it was decided for: a switch to another primary or a newer epoch cancels it.
@@ -357,6 +365,7 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     votesGranted: 0,
     votesRefused: 0,
     lastRefusal: undefined,
+    refusedElection: undefined,
   };
 }
 

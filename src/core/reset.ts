@@ -107,6 +107,7 @@ export function resetMasterAndChangeAddress(
         leader: lead.leader,
         wiped: lead.wiped === true,
         announcer: lead.announcer,
+        configEpoch: m.configEpoch,
         unseen: true,
         pausedAt,
       };

@@ -88,8 +88,9 @@ export type Effect =
   | {
       /**
        * Read what a replaced primary accepted after the fork point (PSYNC replId offset) and
-       * replay it on the current primary; demote it (send `demote` on `link`) as soon as it
-       * streams. The shell reports the outcome with `salvageDone`.
+       * replay it on the current primary. As soon as it streams (or when the copy is done, or
+       * known impossible) the shell calls `salvageStreaming`, which demotes it unless a newer
+       * configuration came meanwhile; it reports the outcome with `salvageDone`.
        */
       readonly kind: 'salvage';
       readonly master: string;
@@ -105,7 +106,6 @@ export type Effect =
        * written since, and it may have no backlog to stream from, so its keys are copied instead.
        */
       readonly copyKeys: boolean;
-      readonly demote: readonly (readonly string[])[];
       readonly tag: ReplyTag;
     }
   /** A failover, switchover, abort, refusal, fence, salvage or pause, for the history log. */

@@ -22,7 +22,10 @@ export function askOthers(c: CoreContext, m: MasterState, forced: boolean): void
     }
     if (!m.sDown && !m.guard && !(m.coordinated && m.failoverState === 'wait_start')) continue;
     if (!s.link.cc || s.link.pendingCommands >= MAX_PENDING_COMMANDS) continue;
-    const period = s.masterDown ? c.timing.askPeriod : Math.min(FAST_ASK_PERIOD, c.timing.askPeriod);
+    // Asked again quickly until it sees the primary down and, in our election, until it voted.
+    const votedForUs = s.leader !== undefined && s.leaderEpoch === m.failoverEpoch;
+    const settled = s.masterDown && (!failoverInProgress(m) || votedForUs);
+    const period = settled ? c.timing.askPeriod : Math.min(FAST_ASK_PERIOD, c.timing.askPeriod);
     if (!forced && c.now - s.lastMasterDownReplyTime < period) continue;
     askPeer(c, m, s);
   }
@@ -179,6 +182,7 @@ export function voteRefusal(c: CoreContext, m: MasterState, switchover: boolean)
 
 function refuseVote(c: CoreContext, m: MasterState, runId: string, epoch: number, why: string): void {
   m.votesRefused++;
+  m.refusedElection = { runId, epoch, at: c.now };
   const key = `${runId}:${epoch}`;
   if (m.lastRefusal === key) return;
   m.lastRefusal = key;

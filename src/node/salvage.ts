@@ -29,8 +29,11 @@ export interface SalvageRequest {
   auth: LinkAuth;
   replId: string;
   offset: number;
-  /** Called once the old primary streams (or once salvage is known impossible): demote it now. */
-  demote: () => void;
+  /**
+   * Called once the old primary streams (or once salvage is known impossible): demote it now.
+   * False when it must not be (a newer configuration): the salvage then stops.
+   */
+  demote: () => boolean;
   /** How long to wait for the old primary to answer PSYNC while it is still frozen. */
   waitMs?: number;
 }
@@ -70,10 +73,12 @@ export function salvage(req: SalvageRequest): Promise<SalvageResult> {
     let db = '0';
     let finished = false;
 
-    const demoteOnce = () => {
-      if (demoted) return;
+    let allowed = true;
+    const demoteOnce = (): boolean => {
+      if (demoted) return allowed;
       demoted = true;
-      req.demote();
+      allowed = req.demote();
+      return allowed;
     };
     const finish = (outcome: SalvageResult['outcome'], detail: string) => {
       if (finished) return;
@@ -129,7 +134,10 @@ export function salvage(req: SalvageRequest): Promise<SalvageResult> {
           if (line.startsWith('+CONTINUE')) {
             streaming = true;
             // The old primary now streams; demote it so it takes no write the stream would miss.
-            demoteOnce();
+            if (!demoteOnce()) {
+              finish('refused', 'a newer configuration replaced the one it was salvaged for');
+              return;
+            }
             if (header.length)
               for (const item of parser.feed(header)) if (item.kind === 'command') replay(item.argv);
             return;
@@ -207,7 +215,13 @@ export async function copyKeys(req: SalvageRequest): Promise<SalvageResult> {
         }
       } while (cursor !== '0');
     }
-    req.demote();
+    if (!req.demote())
+      return {
+        outcome: 'refused',
+        replayed,
+        failed,
+        detail: 'a newer configuration replaced the one it was salvaged for',
+      };
     return { outcome: 'continued', replayed, failed, detail: `copied ${replayed} keys` };
   } catch (e) {
     req.demote();

@@ -131,7 +131,13 @@ export class Runtime {
       auth: e.auth,
       replId: e.replId,
       offset: e.offset,
-      demote: () => this.pool.send(e.link, e.demote, e.tag),
+      demote: () => {
+        let demoted = false;
+        this.observe(() => {
+          demoted = this.core.salvageStreaming(Date.now(), e.master, e.replica);
+        });
+        return demoted;
+      },
     }).then(
       (res) => this.observe(() => this.core.salvageDone(Date.now(), e.master, e.replica, res)),
       (err: unknown) =>

@@ -957,7 +957,8 @@ export class World {
     const finish = (outcome: 'continued' | 'refused' | 'unreachable', detail: string) => {
       if (finished || this.monitors[idx] !== core || !slot.alive) return;
       finished = true;
-      this.sendOnLink(idx, core, e.link, e.demote, e.tag);
+      core.salvageStreaming(this.now, e.master, e.replica);
+      this.perform(idx, core.drain());
       this.schedule(this.latency(), () =>
         this.toMonitor(idx, core, () =>
           core.salvageDone(this.now, e.master, e.replica, { outcome, replayed: 0, failed: 0, detail }),

@@ -24,6 +24,7 @@ function fenced(opts: Partial<Fence> = {}, myid?: string) {
     leader: false,
     wiped: false,
     announcer: undefined,
+    configEpoch: 0,
     unseen: false,
     pausedAt: 0,
     ...opts,
