@@ -87,7 +87,7 @@ export function refreshInfo(c: CoreContext, i: DataInstance, m: MasterState, tex
  * the one the replicas hold, not the one the restarted primary reports now.
  */
 function protectingHistory(m: MasterState): boolean {
-  return m.rebootCheck !== undefined || m.guardPending !== undefined || m.guard;
+  return m.rebootLoading || m.rebootCheck !== undefined || m.guardPending !== undefined || m.guard;
 }
 
 /** A new run id is a restart: for a primary, what it means for its replicas' data. */
@@ -97,10 +97,18 @@ function noticeReboot(c: CoreContext, i: DataInstance, info: InfoSnapshot): Rebo
     i.runId = info.runId;
     return undefined;
   }
+  // A primary still loading its data set shows a part of it: judged once the load is over.
+  if (i.kind === 'master' && i.rebootLoading && info.loading !== true) {
+    i.rebootLoading = false;
+    return info.role === 'master' ? judgeReboot(c, i, info) : undefined;
+  }
   if (i.runId === info.runId) return undefined;
   let verdict: RebootVerdict | undefined;
   c.event('notice', '+reboot', i, '');
-  if (i.kind === 'master' && info.role === 'master') verdict = judgeReboot(c, i, info);
+  if (i.kind === 'master' && info.role === 'master') {
+    if (info.loading === true) i.rebootLoading = true;
+    else verdict = judgeReboot(c, i, info);
+  }
   if (i.kind === 'replica') i.syncedSinceRestart = false;
   if (i.kind === 'master' && i.masterRebootDownAfterMs !== 0) {
     i.masterReboot = true;

@@ -227,6 +227,8 @@ export interface MasterState extends InstanceBase, MasterSettings {
    * configuration it was decided for: a switch to another primary or a newer epoch cancels it.
    */
   guardPending: GuardPending | undefined;
+  /** The primary restarted and is still loading its data: its restart is judged once it is done. */
+  rebootLoading: boolean;
   /** The primary restarted with a new history: its data is being compared with its replicas'. */
   rebootCheck:
     | {
@@ -357,6 +359,7 @@ export function newMaster(record: MasterRecord, now: number): MasterState {
     reportedReplicaOf: undefined,
     guardPending: undefined,
     rebootCheck: undefined,
+    rebootLoading: false,
     pausedAtPromotion: 0,
     journal: undefined,
     guardReason: undefined,

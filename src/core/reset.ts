@@ -35,6 +35,7 @@ export function resetMaster(
   // A guard decided for the previous picture must not fire against the new one.
   m.guardPending = undefined;
   m.rebootCheck = undefined;
+  m.rebootLoading = false;
   m.guard = false;
   m.guardFork = undefined;
   m.runId = undefined;

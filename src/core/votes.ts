@@ -175,7 +175,8 @@ export function voteRefusal(c: CoreContext, m: MasterState, switchover: boolean)
   if (m.sDown) return undefined;
   if (c.now - m.link.lastAvailTime > m.downAfterMs) return undefined;
   // It restarted and came back (or may have come back) without its data.
-  if (m.guardPending !== undefined || m.guard || m.rebootCheck !== undefined) return undefined;
+  if (m.guardPending !== undefined || m.guard || m.rebootCheck !== undefined || m.rebootLoading)
+    return undefined;
   if (switchover) return undefined;
   return `I see ${m.name} at ${m.addr.host}:${m.addr.port} up (its last valid reply ${c.now - m.link.lastAvailTime} ms ago)`;
 }

@@ -44,6 +44,8 @@ export interface SimNode {
   frozen: boolean;
   /** CLIENT PAUSE WRITE: a primary takes no writes until then (0: not paused). */
   pausedUntil: number;
+  /** Restarted with persistence: loading its data set until then (INFO shows a part of it). */
+  loadingUntil: number;
   /** Whether a restart keeps the data set (RDB/AOF); the role survives either way (CONFIG REWRITE). */
   persistent: boolean;
   /** Bumped at every kill: connections opened to an earlier incarnation are dead. */
@@ -260,6 +262,7 @@ export class World {
       synced: master === undefined || upstream !== undefined,
       frozen: false,
       pausedUntil: 0,
+      loadingUntil: 0,
       persistent: true,
       incarnation: 1,
       linkDownSince: 0,
@@ -418,7 +421,7 @@ export class World {
   private replicate(ms: number): void {
     if (ms <= 0) return;
     for (const n of this.nodes.values()) {
-      if (n.alive && !n.frozen && n.role === 'master') {
+      if (n.alive && !n.frozen && n.role === 'master' && this.now >= n.loadingUntil) {
         // Writes stop while paused; a pause ending within this step lets the rest of it through.
         const open = Math.min(ms, Math.max(0, this.now + ms - n.pausedUntil));
         n.offset += 10 * open;
@@ -480,8 +483,8 @@ export class World {
         this.at(l.readyAt, () => undefined);
       }
       if (l.readyAt > this.now || l.state === 'up') continue;
-      if (m.frozen) {
-        // A frozen upstream answers no PSYNC and sends no data: try again shortly.
+      if (m.frozen || this.now < m.loadingUntil) {
+        // A frozen or loading upstream serves no PSYNC: try again shortly.
         l.readyAt = this.now + 100;
         this.at(l.readyAt, () => undefined);
         continue;
@@ -538,6 +541,11 @@ export class World {
       if (!n.persistent) n.keys = 0;
       n.synced = n.role === 'master';
     }
+    // Reloading what it persisted takes a moment, during which INFO shows a part of it.
+    if (n.persistent && n.keys > 0) {
+      n.loadingUntil = this.now + 50 + Math.floor(this.rand() * 250);
+      this.at(n.loadingUntil, () => undefined);
+    }
     n.repl.state = 'down';
     n.linkDownSince = n.role === 'slave' ? this.now : 0;
   }
@@ -587,8 +595,11 @@ export class World {
         ...this.replLines(n),
       );
     }
-    lines.push('# Keyspace');
-    if (n.keys > 0) lines.push(`db0:keys=${n.keys},expires=0,avg_ttl=0`);
+    const loading = this.now < n.loadingUntil;
+    lines.push(`loading:${loading ? 1 : 0}`, '# Keyspace');
+    // While loading, the keys read so far.
+    const keys = loading ? Math.floor(n.keys * this.rand()) : n.keys;
+    if (keys > 0) lines.push(`db0:keys=${keys},expires=0,avg_ttl=0`);
     return lines.join('\r\n') + '\r\n';
   }
 
