@@ -127,7 +127,10 @@ export function benchMain<O>(
   }
   main(opts).then(
     (code) => {
-      process.exitCode = code;
+      // Whatever a client library left open must not keep a finished bench alive.
+      void cleanupAll()
+        .catch(() => undefined)
+        .finally(() => process.exit(code));
     },
     (err: unknown) => {
       process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
