@@ -11,6 +11,9 @@
 //
 //   node dist/bench/safety.js --scenario kill|restart-aof|restart-empty [--runs 20]
 //                             [--mixes vigil3,vigil2-redis1,vigil1-redis2,redis3] [--json out.json]
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../src/node/errors.js';
 import { nowMs, waitFor, type SentinelKind, type WriteRecord } from '../test/harness/index.js';
@@ -160,7 +163,8 @@ async function runOnce(
   if (o.scenario === 'kill') await old.kill9();
   else await old.restart();
   const agreement = await c.waitForAgreement({
-    ...(o.scenario === 'kill' ? { notPort: old.port } : {}),
+    // A kill and an empty restart fail over; a restart with the data must not.
+    ...(o.scenario !== 'restart-aof' ? { notPort: old.port } : {}),
     timeoutMs: Math.min(40_000, deadline - nowMs()),
   });
   checkpoint(state);
@@ -192,6 +196,13 @@ async function runOnce(
     client.disconnect();
   }
   const lostAfter = acked.filter((r) => missing.has(r.key) && r.ackAt! >= t0).length;
+  const problems = state.writers.flatMap((w) => w.problems());
+  if (
+    missing.size > 0 ||
+    failovers > (o.scenario === 'kill' ? 1 : o.scenario === 'restart-empty' ? 1 : 0) ||
+    !converged
+  )
+    problems.push(await saveDump(c, `${mix}-${run}`));
   return {
     mix,
     run,
@@ -206,8 +217,20 @@ async function runOnce(
     converged,
     longestGapMs: Math.max(...state.writers.map((w) => longestGap(w.records(), t0))),
     gaps: Object.fromEntries(state.writers.map((w) => [w.library, Math.round(longestGap(w.records(), t0))])),
-    problems: state.writers.flatMap((w) => w.problems()),
+    problems,
   };
+}
+
+/** Every monitor's events and log tail and the nodes' roles, kept for a run that went wrong. */
+async function saveDump(c: MonitorCluster | undefined, name: string): Promise<string> {
+  if (!c) return 'no dump: the group did not start';
+  const path = join(tmpdir(), `vigil-safety-${name}-${Date.now()}.dump`);
+  try {
+    writeFileSync(path, await c.dump());
+    return `dump: ${path}`;
+  } catch (e) {
+    return `no dump: ${errorMessage(e)}`;
+  }
 }
 
 async function main(o: Options): Promise<number> {
@@ -234,7 +257,7 @@ async function main(o: Options): Promise<number> {
     label: (p) => `${p.mix} run ${p.run}`,
     newState: () => ({ cancelled: false, writers: [] }),
     run: (p, state, deadline) => runOnce(o, p.mix, p.run, state, deadline),
-    failed: (p, _state, message) => ({
+    failed: async (p, state, message) => ({
       mix: p.mix,
       run: p.run,
       ok: false,
@@ -248,11 +271,14 @@ async function main(o: Options): Promise<number> {
       converged: false,
       longestGapMs: 0,
       gaps: {},
-      problems: [message],
+      problems: [message, await saveDump(state.cluster, `${p.mix}-${p.run}`)],
     }),
     done: (r) =>
       process.stdout.write(
-        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${Math.round(r.dualMs)} ms (${r.dualWindows} window(s)), two writable for ${Math.round(r.writableMs)} ms, ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms ${JSON.stringify(r.gaps)}` : `FAILED: ${r.problems[0] ?? ''}`}\n`,
+        `${r.mix} run ${r.run}: ${r.ok ? `${r.acknowledged} acked, ${r.lost} lost (${r.lostAfter} after the action), ${r.failovers} failover(s), two primaries for ${Math.round(r.dualMs)} ms (${r.dualWindows} window(s)), two writable for ${Math.round(r.writableMs)} ms, ${r.converged ? 'converged' : 'NOT converged'}, longest gap ${Math.round(r.longestGapMs)} ms ${JSON.stringify(r.gaps)}` : `FAILED: ${r.problems[0] ?? ''}`}${r.problems
+          .filter((x) => x.startsWith('dump:'))
+          .map((x) => ` (${x})`)
+          .join('')}\n`,
       ),
   });
   if (results === undefined) return 3;

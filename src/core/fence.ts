@@ -60,10 +60,11 @@ export function fenceStalePrimary(
     return true;
   }
   pause(c, r, m);
-  if (c.now - f.pausedAt >= FENCE_GRACE) {
+  const grace = graceFor(m, f);
+  if (c.now - f.pausedAt >= grace) {
     c.log(
       'warning',
-      `${r.name} still answers as a primary of ${m.name} ${FENCE_GRACE} ms after its writes were paused: demoting it (the failover leader salvages its writes, if it is a Vigil monitor that can reach it).`,
+      `${r.name} still answers as a primary of ${m.name} ${grace} ms after its writes were paused: demoting it (the failover leader salvages its writes, if it is a Vigil monitor that can reach it).`,
     );
     demote(c, r, m);
   }
@@ -92,23 +93,31 @@ export function fenceOnConnect(c: CoreContext, r: ReplicaState, m: MasterState):
   if (f?.unseen && f.leader && !c.tilt) demote(c, r, m);
 }
 
-/** While a fenced node's grace runs, look at it again when the grace is over. */
+/**
+ * How long a monitor that did not lead leaves the node to the leader. A Vigil leader salvages its
+ * writes first, which a demotion by anyone else would throw away: it gets the failover timeout
+ * (it demotes at the switch, once the replicas are reconfigured). A redis-sentinel leader never
+ * will: FENCE_GRACE. The node's writes stay paused meanwhile either way.
+ */
+function graceFor(m: MasterState, f: Fence): number {
+  const leader = f.announcer === undefined ? undefined : m.sentinels.get(f.announcer);
+  return leader?.vigil === true ? Math.max(FENCE_GRACE, m.failoverTimeoutMs) : FENCE_GRACE;
+}
+
+/** While a fenced node's grace runs, keep its writes paused, and look again once it is over. */
 export function checkFence(c: CoreContext, r: ReplicaState, m: MasterState): void {
   const f = r.fence;
   if (!f || f.leader || f.pausedAt === 0 || r.roleReported !== 'master') return;
-  if (
-    c.now - f.pausedAt >= FENCE_GRACE &&
-    r.link.pendingCommands === 0 &&
-    c.now - r.infoRefresh >= FENCE_GRACE
-  )
-    sendInfo(c, r, m);
+  const grace = graceFor(m, f);
+  if (c.now - f.pausedAt < grace) pause(c, r, m);
+  else if (r.link.pendingCommands === 0 && c.now - r.infoRefresh >= FENCE_GRACE) sendInfo(c, r, m);
 }
 
 function pause(c: CoreContext, r: ReplicaState, m: MasterState): void {
   const f = r.fence;
   if (!f) return;
   // Renewed while it stays a primary; the first pause starts the grace.
-  if (f.pausedAt !== 0 && c.now - f.pausedAt < FENCE_PAUSE / 2) return;
+  if (f.renewedAt !== 0 && c.now - f.renewedAt < FENCE_PAUSE / 2) return;
   if (
     !c.send(r.link, [[c.cmd(m, 'CLIENT'), 'PAUSE', String(FENCE_PAUSE), 'WRITE']], {
       t: 'discard',
@@ -116,6 +125,7 @@ function pause(c: CoreContext, r: ReplicaState, m: MasterState): void {
     })
   )
     return;
+  f.renewedAt = c.now;
   if (f.pausedAt === 0) {
     f.pausedAt = c.now;
     c.event(

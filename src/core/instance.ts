@@ -125,8 +125,10 @@ export interface Fence {
   configEpoch: number;
   /** No INFO from it since it was replaced: a link opening to it acts at once (it may be frozen). */
   unseen: boolean;
-  /** When this monitor paused its writes (0: not yet); after FENCE_GRACE it demotes it itself. */
+  /** When this monitor paused its writes (0: not yet); after its grace it demotes it itself. */
   pausedAt: number;
+  /** When the pause was last sent (it is renewed while the node stays a primary). */
+  renewedAt: number;
 }
 
 export interface PeerState {

@@ -111,6 +111,7 @@ export function resetMasterAndChangeAddress(
         configEpoch: m.configEpoch,
         unseen: true,
         pausedAt,
+        renewedAt: pausedAt,
       };
       if (lead.leader) r.salvageFrom = lead.fork;
     }

@@ -185,6 +185,18 @@ export async function copyKeys(req: SalvageRequest): Promise<SalvageResult> {
   let replayed = 0;
   let failed = 0;
   try {
+    // Already demoted by someone else, it holds the new primary's data, not its own: copying that
+    // back would undo newer writes.
+    const role = String(await source.info('replication'));
+    if (!/^role:master/m.test(role)) {
+      req.demote();
+      return {
+        outcome: 'refused',
+        replayed,
+        failed,
+        detail: 'it was already a replica: its own writes are gone',
+      };
+    }
     const keyspace = String(await source.info('keyspace'));
     const dbs = [...keyspace.matchAll(/^db(\d+):keys=(\d+)/gm)].map((m) => Number(m[1]));
     for (const db of dbs) {

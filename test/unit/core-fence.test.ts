@@ -27,6 +27,7 @@ function fenced(opts: Partial<Fence> = {}, myid?: string) {
     configEpoch: 0,
     unseen: false,
     pausedAt: 0,
+    renewedAt: 0,
     ...opts,
   };
   r.roleReported = 'master';
